@@ -1,0 +1,36 @@
+# moldojo's entry points. `make demo` and `make test` install into .venv first when needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+# The constraints file pins torch to 2.13.0 so that no install pulls the multi-GB CUDA wheels.
+# Elsewhere than this machine, point pip at PyTorch's CPU index if PyPI's default build is CUDA:
+#   make install PIP_EXTRA="--extra-index-url https://download.pytorch.org/whl/cpu"
+PIP_EXTRA ?=
+STAMP  := $(VENV)/.installed
+
+.PHONY: install test demo bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt $(PIP_EXTRA) -e '.[dev,qm9]'
+	# The MOSES splits ship inside molsets' wheel; its own dependencies are not needed.
+	$(BIN)/python -m pip install --quiet --no-deps molsets==0.3.1
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2
+
+demo: $(STAMP)
+	$(BIN)/moldojo data info moses-mini
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/roundtrip.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks tools
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache
