@@ -28,11 +28,13 @@ class InvalidSmilesError(MoldojoError, ValueError):
     Attributes:
         reason: a short key saying why (``"unparsable"``, ``"too_large"``, ...), used to
             count rejections by cause.
+        detail: the specific cause, when there is one (the element symbol, the size).
     """
 
-    def __init__(self, message: str, reason: str = "unparsable") -> None:
+    def __init__(self, message: str, reason: str = "unparsable", detail: str = "") -> None:
         super().__init__(message)
         self.reason = reason
+        self.detail = detail
 
 
 class VocabularyError(MoldojoError):

@@ -116,4 +116,4 @@ def _rejected(smiles: str, reason: str, detail: str = "") -> InvalidSmilesError:
     message = f"{smiles.strip()!r}: {SKIP_REASONS[reason]}"
     if detail:
         message += f" ({detail})"
-    return InvalidSmilesError(message, reason)
+    return InvalidSmilesError(message, reason, detail)

@@ -1,2 +1,73 @@
-def main(argv=None):
-    return 0
+"""The ``moldojo`` command: ``moldojo <verb> ...``.
+
+One module per verb, each with ``add_arguments(parser)`` and ``run(args) -> int``; no modelling
+logic lives here. Data goes to stdout, diagnostics to stderr. Usage errors exit 2 with one line;
+a :class:`~moldojo.errors.MoldojoError` prints one line and exits 1 (with its traceback under
+``-v``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+
+from moldojo import __version__
+from moldojo.cli import data
+from moldojo.cli.common import OneLineErrorParser, add_shared_flags
+from moldojo.errors import MoldojoError
+
+__all__ = ["build_parser", "main"]
+
+VERBS = {"data": data}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (also used to document the CLI)."""
+    parser = OneLineErrorParser(
+        prog="moldojo",
+        description="Molecule generation with graph neural networks, from first principles.",
+    )
+    parser.add_argument("--version", action="version", version=f"moldojo {__version__}")
+    add_shared_flags(parser, suppress_defaults=False)
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+    for name, module in VERBS.items():
+        sub = verbs.add_parser(name, help=module.HELP, description=module.__doc__)
+        add_shared_flags(sub, suppress_defaults=True)
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verb is None:
+        parser.error("no command given")
+    _configure_logging(args.verbose, args.quiet)
+    try:
+        return int(args.run(args) or 0)
+    except MoldojoError as error:
+        if args.verbose:
+            traceback.print_exc()
+        message = " ".join(str(error).split())
+        print(f"moldojo: error: {message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("moldojo: interrupted", file=sys.stderr)
+        return 130
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else logging.DEBUG if verbose > 1 else (
+        logging.INFO if verbose else logging.WARNING
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("moldojo: %(message)s"))
+    root = logging.getLogger("moldojo")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False

@@ -1,0 +1,7 @@
+"""``python -m moldojo.cli``."""
+
+import sys
+
+from moldojo.cli import main
+
+sys.exit(main())

@@ -1,0 +1,188 @@
+"""Inspect and check datasets: ``moldojo data info`` and ``moldojo data check``."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+
+import numpy as np
+from rdkit import Chem
+
+from moldojo.chem import GraphConfig
+from moldojo.cli.common import add_shared_flags, show_progress, write_json
+from moldojo.data import DATASETS, MolDataset, check_source, load_dataset, resolve
+
+HELP = "dataset summaries and round-trip checks"
+_PERIODIC_TABLE = Chem.GetPeriodicTable()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+
+    info = actions.add_parser(
+        "info",
+        help="counts, elements and sizes of a dataset",
+        description="Counts, elements and heavy-atom size distribution of each split. "
+        f"Datasets: {', '.join(DATASETS)}; or a file path.",
+    )
+    _add_source_arguments(info)
+    info.add_argument("--json", metavar="OUT", help="also write the summary as JSON ('-' = stdout)")
+
+    check = actions.add_parser(
+        "check",
+        help="parse every molecule and round-trip it through the graph",
+        description="Parse every record, convert it to a molecular graph and back, and report "
+        "how many give the input's canonical SMILES back. Exit status 1 if any round trip fails.",
+    )
+    _add_source_arguments(check)
+    check.add_argument("--json", metavar="OUT", help="write the report as JSON ('-' = stdout)")
+
+
+def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    add_shared_flags(parser, suppress_defaults=True)
+    parser.add_argument("source", metavar="NAME[:SPLIT]|FILE", help="dataset spec or file path")
+    parser.add_argument("--smiles-column", metavar="NAME", help="SMILES column of a CSV/TSV file")
+    parser.add_argument(
+        "--aromaticity", choices=("kekulize", "aromatic"), default="kekulize",
+        help="bond representation (default kekulize)",
+    )  # fmt: skip
+    parser.add_argument("--strict", action="store_true", help="stop at the first bad record")
+    parser.add_argument("--jobs", "-j", type=int, default=1, metavar="J", help="worker processes")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = GraphConfig(aromaticity=args.aromaticity)
+    sources = resolve(args.source, smiles_column=args.smiles_column)
+    if args.data_command == "info":
+        return _info(args, config, sources)
+    return _check(args, config, sources)
+
+
+def _info(args: argparse.Namespace, config: GraphConfig, sources: list) -> int:
+    summaries = []
+    for source in sources:
+        dataset = load_dataset(
+            source, config=config, strict=args.strict, jobs=args.jobs, progress=show_progress(args)
+        )
+        summary = summarize(dataset)
+        summaries.append(summary)
+        print(format_summary(summary))
+    if args.json:
+        write_json(summaries[0] if len(summaries) == 1 else {"splits": summaries}, args.json)
+    return 0
+
+
+def summarize(dataset: MolDataset) -> dict:
+    """Counts, elements and heavy-atom sizes of a dataset, as plain data."""
+    sizes = dataset.graphs.num_heavy_atoms
+    atomic = dataset.graphs.atoms["atomic_num"]
+    graph_of_atom = np.repeat(np.arange(len(dataset)), dataset.graphs.num_atoms)
+    elements = {}
+    for z in sorted(set(atomic.tolist()), key=lambda z: -int((atomic == z).sum())):
+        mask = atomic == z
+        elements[_PERIODIC_TABLE.GetElementSymbol(int(z))] = {
+            "atoms": int(mask.sum()),
+            "molecules": int(np.unique(graph_of_atom[mask]).size),
+        }
+    distribution = {}
+    if len(sizes):
+        distribution = {
+            "min": int(sizes.min()),
+            "p5": float(np.percentile(sizes, 5)),
+            "median": float(np.median(sizes)),
+            "mean": round(float(sizes.mean()), 2),
+            "p95": float(np.percentile(sizes, 95)),
+            "max": int(sizes.max()),
+            "histogram": {str(k): v for k, v in sorted(Counter(sizes.tolist()).items())},
+        }
+    return {
+        "source": dataset.name,
+        "molecules": len(dataset),
+        "records": dataset.report.records,
+        "skipped": dict(dataset.report.skipped),
+        "elements": elements,
+        "heavy_atoms": distribution,
+    }
+
+
+def format_summary(summary: dict) -> str:
+    """The text table ``moldojo data info`` prints."""
+    skipped = sum(summary["skipped"].values())
+    lines = [
+        f"{summary['source']}: {summary['molecules']:,} molecules "
+        f"({summary['records']:,} records, {skipped:,} skipped)"
+    ]
+    n = max(summary["molecules"], 1)
+    elements = ", ".join(
+        f"{sym} {e['molecules'] / n:.1%}" for sym, e in summary["elements"].items()
+    ) or "none"
+    lines.append(f"  elements (share of molecules): {elements}")
+    dist = summary["heavy_atoms"]
+    if dist:
+        lines.append(
+            f"  heavy atoms: min {dist['min']}, p5 {dist['p5']:g}, median {dist['median']:g}, "
+            f"mean {dist['mean']:g}, p95 {dist['p95']:g}, max {dist['max']}"
+        )
+        lines.extend(_histogram(dist["histogram"], n))
+    return "\n".join(lines)
+
+
+def _histogram(counts: dict[str, int], total: int, bins: int = 8, width: int = 40) -> list[str]:
+    sizes = np.repeat(np.array([int(k) for k in counts]), list(counts.values()))
+    edges = np.unique(np.linspace(sizes.min(), sizes.max() + 1, bins + 1).astype(int))
+    hist, _ = np.histogram(sizes, bins=edges)
+    top = max(hist.max(), 1)
+    out = []
+    for lo, hi, count in zip(edges[:-1], edges[1:], hist, strict=True):
+        bar = "#" * round(width * count / top)
+        out.append(f"    {lo:>4}-{hi - 1:<4} {bar:<{width}} {count / total:6.1%}")
+    return out
+
+
+def _check(args: argparse.Namespace, config: GraphConfig, sources: list) -> int:
+    reports = []
+    for source in sources:
+        report = check_source(source, config=config, jobs=args.jobs, progress=show_progress(args))
+        if args.strict and report.failures:
+            first = report.failures[0]
+            from moldojo.errors import InvalidSmilesError
+
+            raise InvalidSmilesError(
+                f"{source.name}:{first.line}: {first.smiles!r}: {first.reason} {first.detail}",
+                first.reason,
+            )
+        reports.append(report)
+        checked = report.parsed - _skipped_parsed(report)
+        skipped = sum(report.skipped.values())
+        print(
+            f"{report.source}: {report.molecules:,} molecules, {report.parsed:,} parsed, "
+            f"{report.roundtrip_ok:,} of {checked:,} accepted round-trip exactly "
+            f"({report.roundtrip_ok / max(checked, 1):.3%}), {skipped:,} skipped, "
+            f"{report.molecules / max(report.seconds, 1e-9):,.0f} molecules/s"
+        )
+        for failure in report.failures[:5]:
+            print(f"  line {failure.line}: {failure.reason}: {failure.smiles} {failure.detail}")
+    if args.json:
+        write_json(_combine(reports), args.json)
+    failed = sum(r.parsed - r.roundtrip_ok - _skipped_parsed(r) for r in reports)
+    return 1 if failed else 0
+
+
+def _skipped_parsed(report) -> int:
+    """Parsed molecules that were skipped by a filter (fragments, elements, size, feature)."""
+    return sum(c for reason, c in report.skipped.items() if reason not in ("empty", "unparsable"))
+
+
+def _combine(reports: list) -> dict:
+    if len(reports) == 1:
+        return reports[0].to_json()
+    total = {
+        key: sum(r.to_json()[key] for r in reports)
+        for key in ("molecules", "parsed", "roundtrip_ok")
+    }
+    skipped: Counter[str] = Counter()
+    for r in reports:
+        skipped.update(r.skipped)
+    failures = [f for r in reports for f in r.to_json()["failures"]][:20]
+    return {**total, "skipped": dict(skipped), "failures": failures,
+            "splits": {r.source: r.to_json() for r in reports}}  # fmt: skip
