@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/python -m pytest -n 2
 
 demo: $(STAMP)

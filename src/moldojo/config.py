@@ -72,9 +72,7 @@ def config_from_dict(cls: type[T], data: Mapping[str, Any], *, source: str = "<d
     return _build(cls, data, "", _Context(source=source))
 
 
-def load_config(
-    cls: type[T], path: str | Path | None = None, overrides: Sequence[str] = ()
-) -> T:
+def load_config(cls: type[T], path: str | Path | None = None, overrides: Sequence[str] = ()) -> T:
     """Read a config from a TOML file and apply ``--set``-style overrides.
 
     Args:
@@ -223,7 +221,8 @@ class _Context:
 
 
 _HEADER = re.compile(r"^\[\s*([^\[\]]+?)\s*\]")
-_KEY_LINE = re.compile(r"""^((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=""")  # noqa: E501
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
+_KEY_LINE = re.compile(rf"^({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*=")
 _INDEX = re.compile(r"\[\d+\]")
 
 
@@ -310,7 +309,7 @@ def _join(path: str, key: str) -> str:
 
 
 def _section_name(path: str) -> str:
-    return f"[{path}]" if path else "the top level"
+    return f"in [{path}]" if path else "at the top level"
 
 
 def _build(cls: type[T], data: Any, path: str, ctx: _Context) -> T:
@@ -336,7 +335,7 @@ def _build(cls: type[T], data: Any, path: str, ctx: _Context) -> T:
             kwargs[name] = _convert(data[name], hints[name], key_path, ctx)
         elif f.default is _MISSING and f.default_factory is _MISSING:
             raise ConfigError(
-                f"{ctx.where_section(path)}: missing required key {key_path!r} in "
+                f"{ctx.where_section(path)}: missing required key {key_path!r} "
                 f"{_section_name(path)}; add `{name} = ...` to the file or pass "
                 f"--set {key_path}=value"
             )
@@ -354,10 +353,10 @@ def _unknown_key_error(
     key_path = _join(path, str(key))
     allowed = ", ".join(fields_) or "(none)"
     close = difflib.get_close_matches(str(key), list(fields_), n=1)
-    hint = f"; did you mean {_join(path, close[0])!r}?" if close else ""
+    hint = f" (did you mean {_join(path, close[0])!r}?)" if close else ""
     return ConfigError(
-        f"{ctx.where(key_path)}: unknown key {key_path!r}{hint} "
-        f"Allowed keys in {_section_name(path)}: {allowed}"
+        f"{ctx.where(key_path)}: unknown key {key_path!r}{hint}; "
+        f"allowed keys {_section_name(path)}: {allowed}"
     )
 
 
@@ -432,7 +431,7 @@ def _type_error(value: Any, tp: Any, path: str, ctx: _Context) -> ConfigError:
     )
 
 
-def _convert_value(value: Any, tp: Any, path: str, ctx: _Context) -> Any:  # noqa: C901
+def _convert_value(value: Any, tp: Any, path: str, ctx: _Context) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
 
@@ -479,7 +478,10 @@ def _convert_value(value: Any, tp: Any, path: str, ctx: _Context) -> Any:  # noq
                 f"{ctx.where(path)}: {path} = {value!r} has {len(value)} items; "
                 f"expected exactly {len(args)} ({_type_name(tp)})"
             )
-        return tuple(_convert(v, a, f"{path}[{i}]", ctx) for i, (v, a) in enumerate(zip(value, args)))
+        return tuple(
+            _convert(v, a, f"{path}[{i}]", ctx)
+            for i, (v, a) in enumerate(zip(value, args, strict=True))
+        )
     if origin is list or tp is list:
         if not isinstance(value, list | tuple):
             raise _type_error(value, tp, path, ctx)
@@ -513,14 +515,17 @@ def _convert_union(value: Any, tp: Any, path: str, ctx: _Context) -> Any:
         if allows_none:
             return None
         raise _type_error(value, tp, path, ctx)
+    first_error: ConfigError | None = None
     for member in members:
         try:
             return _convert_value(value, member, path, ctx)
-        except ConfigError:
-            continue
+        except ConfigError as exc:
+            first_error = first_error or exc
     # "none" is None only when no other member accepts the string "none" itself.
     if allows_none and isinstance(value, str) and value.lower() == _NONE_TOKEN:
         return None
+    if len(members) == 1 and isinstance(value, Mapping | list | tuple) and first_error:
+        raise first_error  # the precise error from inside a table or array
     raise _type_error(value, tp, path, ctx)
 
 
@@ -715,7 +720,10 @@ def _encode(value: Any, tp: Any, path: str) -> Any:
             item_tps: list[Any] = list(args) if origin is tuple else [args[0]] * len(value)
         else:
             item_tps = [args[0] if args else Any] * len(value)
-        return [_encode(v, t, f"{path}[{i}]") for i, (v, t) in enumerate(zip(value, item_tps))]
+        return [
+            _encode(v, t, f"{path}[{i}]")
+            for i, (v, t) in enumerate(zip(value, item_tps, strict=True))
+        ]
     return value
 
 

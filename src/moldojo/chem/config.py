@@ -7,6 +7,7 @@ Imports RDKit only for the periodic table; no torch, nothing from the rest of mo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from rdkit import Chem
@@ -22,6 +23,9 @@ DEFAULT_ELEMENTS: tuple[str, ...] = (
 )  # fmt: skip
 
 _PERIODIC_TABLE = Chem.GetPeriodicTable()
+# Symbol -> atomic number, read once: RDKit's GetAtomicNumber prints a C++ stack trace to stderr
+# before raising for an unknown symbol, which buried the ConfigError for a typo.
+_ATOMIC_NUMBERS = {_PERIODIC_TABLE.GetElementSymbol(z): z for z in range(1, 119)}
 
 
 @dataclass(frozen=True)
@@ -63,14 +67,11 @@ class GraphConfig:
                 f"max_heavy_atoms={self.max_heavy_atoms!r} must be a positive integer"
             )
 
-    @property
+    @cached_property
     def atomic_numbers(self) -> frozenset[int]:
         """Atomic numbers of :attr:`elements`."""
         return frozenset(_atomic_number(s) for s in self.elements)
 
 
 def _atomic_number(symbol: str) -> int:
-    try:
-        return int(_PERIODIC_TABLE.GetAtomicNumber(symbol))
-    except RuntimeError:  # RDKit raises for unknown symbols
-        return -1
+    return _ATOMIC_NUMBERS.get(symbol, -1)

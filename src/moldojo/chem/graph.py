@@ -35,7 +35,7 @@ from rdkit import Chem
 
 from moldojo.chem.config import GraphConfig
 from moldojo.chem.smiles import canonical_smiles, parse_smiles, quiet_rdkit
-from moldojo.errors import InvalidMoleculeError, InvalidSmilesError
+from moldojo.errors import InvalidMoleculeError
 
 __all__ = [
     "BOND_TYPES",
@@ -179,12 +179,11 @@ def mol_to_graph(mol: Chem.Mol, config: GraphConfig | None = None) -> MolGraph:
         kekule = Chem.Mol(mol)
         with quiet_rdkit():
             try:
-                Chem.Kekulize(kekule, clearAromaticFlags=True)
+                # Bond types become single/double; the aromatic flags stay, as a feature.
+                Chem.Kekulize(kekule, clearAromaticFlags=False)
             except Chem.KekulizeException as error:
                 raise InvalidMoleculeError(f"cannot kekulise: {error}") from error
-        graph = _graph_from_sanitized(kekule, aromatic_bonds=False)
-        aromatic = np.fromiter((a.GetIsAromatic() for a in mol.GetAtoms()), bool, mol.GetNumAtoms())
-        return _replace(graph, aromatic=aromatic)
+        return _graph_from_sanitized(kekule, aromatic_bonds=False)
     return _graph_from_sanitized(mol, aromatic_bonds=True)
 
 
@@ -206,7 +205,9 @@ def graph_to_mol(graph: MolGraph) -> Chem.Mol:
         if aromatic_mode and graph.aromatic[i]:
             atom.SetIsAromatic(True)
         rw.AddAtom(atom)
-    for (begin, end), code in zip(graph.edge_index.T.tolist(), graph.bond_type.tolist(), strict=True):
+    for (begin, end), code in zip(
+        graph.edge_index.T.tolist(), graph.bond_type.tolist(), strict=True
+    ):
         rw.AddBond(begin, end, _TO_RDKIT_BOND[code])
         if code == 4:
             rw.GetBondBetweenAtoms(begin, end).SetIsAromatic(True)
@@ -227,7 +228,9 @@ def graph_to_mol(graph: MolGraph) -> Chem.Mol:
         ref_begin = _reference_neighbour(mol, bond.GetBeginAtomIdx(), bond.GetEndAtomIdx())
         ref_end = _reference_neighbour(mol, bond.GetEndAtomIdx(), bond.GetBeginAtomIdx())
         if ref_begin < 0 or ref_end < 0:
-            raise InvalidMoleculeError(f"bond {begin}-{end} has stereo but an end with no neighbour")
+            raise InvalidMoleculeError(
+                f"bond {begin}-{end} has stereo but an end with no neighbour"
+            )
         bond.SetStereoAtoms(ref_begin, ref_end)
         cis = graph.bond_stereo[k] == 1
         bond.SetStereo(Chem.BondStereo.STEREOCIS if cis else Chem.BondStereo.STEREOTRANS)
@@ -276,8 +279,8 @@ def _graph_from_sanitized(mol: Chem.Mol, *, aromatic_bonds: bool) -> MolGraph:
     isotope = np.empty(n, np.int64)
     radical = np.empty(n, np.int64)
     aromatic = np.empty(n, bool)
-    for atom in mol.GetAtoms():
-        i = atom.GetIdx()
+    for i in range(n):  # indexing is ~2x faster than RDKit's atom sequence
+        atom = mol.GetAtomWithIdx(i)
         atomic_num[i] = atom.GetAtomicNum()
         formal_charge[i] = atom.GetFormalCharge()
         num_hs[i] = atom.GetTotalNumHs()
@@ -290,12 +293,12 @@ def _graph_from_sanitized(mol: Chem.Mol, *, aromatic_bonds: bool) -> MolGraph:
             clockwise = (tag == _CW) ^ _odd_permutation(neighbours)
             chirality[i] = 1 if clockwise else 2
 
-    bonds = mol.GetBonds()
     m = mol.GetNumBonds()
     edge_index = np.empty((2, m), np.int64)
     bond_type = np.empty(m, np.int64)
     bond_stereo = np.zeros(m, np.int64)
-    for k, bond in enumerate(bonds):
+    for k in range(m):
+        bond = mol.GetBondWithIdx(k)
         begin, end = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()
         edge_index[0, k], edge_index[1, k] = min(begin, end), max(begin, end)
         code = _FROM_RDKIT_BOND[bond.GetBondType()]
@@ -331,7 +334,9 @@ def _graph_from_sanitized(mol: Chem.Mol, *, aromatic_bonds: bool) -> MolGraph:
 
 def _reference_neighbour(mol: Chem.Mol, atom_idx: int, exclude: int) -> int:
     """The lowest index among ``atom_idx``'s neighbours other than ``exclude``; -1 if none."""
-    others = [n.GetIdx() for n in mol.GetAtomWithIdx(atom_idx).GetNeighbors() if n.GetIdx() != exclude]
+    others = [
+        n.GetIdx() for n in mol.GetAtomWithIdx(atom_idx).GetNeighbors() if n.GetIdx() != exclude
+    ]
     return min(others) if others else -1
 
 
@@ -341,9 +346,3 @@ def _odd_permutation(values: list[int]) -> bool:
         values[a] > values[b] for a in range(len(values)) for b in range(a + 1, len(values))
     )
     return bool(inversions % 2)
-
-
-def _replace(graph: MolGraph, **changes: np.ndarray) -> MolGraph:
-    fields = {name: getattr(graph, name) for name in graph.__dataclass_fields__}
-    fields.update(changes)
-    return MolGraph(**fields)

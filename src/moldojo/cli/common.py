@@ -10,7 +10,13 @@ from typing import Any, NoReturn
 
 from moldojo.errors import MoldojoError
 
-__all__ = ["OneLineErrorParser", "add_shared_flags", "resolve_device", "show_progress", "write_json"]
+__all__ = [
+    "OneLineErrorParser",
+    "add_shared_flags",
+    "resolve_device",
+    "show_progress",
+    "write_json",
+]
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -52,7 +58,7 @@ def show_progress(args: argparse.Namespace) -> bool | None:
 
 
 def resolve_device(name: str) -> str:
-    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; ``cuda`` without one is an error."""
+    """``auto``: ``cuda`` when torch sees a GPU, else ``cpu``; ``cuda`` needs a GPU."""
     import torch  # only the verbs that run models pay for importing torch
 
     if name == "auto":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections import Counter
 
 import numpy as np
@@ -10,7 +11,16 @@ from rdkit import Chem
 
 from moldojo.chem import GraphConfig
 from moldojo.cli.common import add_shared_flags, show_progress, write_json
-from moldojo.data import DATASETS, MolDataset, check_source, load_dataset, resolve
+from moldojo.data import (
+    DATASETS,
+    CheckReport,
+    MolDataset,
+    SmilesSource,
+    check_source,
+    load_dataset,
+    resolve,
+)
+from moldojo.errors import InvalidSmilesError
 
 HELP = "dataset summaries and round-trip checks"
 _PERIODIC_TABLE = Chem.GetPeriodicTable()
@@ -47,7 +57,10 @@ def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
         help="bond representation (default kekulize)",
     )  # fmt: skip
     parser.add_argument("--strict", action="store_true", help="stop at the first bad record")
-    parser.add_argument("--jobs", "-j", type=int, default=1, metavar="J", help="worker processes")
+    parser.add_argument(
+        "--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="J",
+        help="worker processes (default: all cores)",
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     return _check(args, config, sources)
 
 
-def _info(args: argparse.Namespace, config: GraphConfig, sources: list) -> int:
+def _info(args: argparse.Namespace, config: GraphConfig, sources: list[SmilesSource]) -> int:
     summaries = []
     for source in sources:
         dataset = load_dataset(
@@ -113,9 +126,10 @@ def format_summary(summary: dict) -> str:
         f"({summary['records']:,} records, {skipped:,} skipped)"
     ]
     n = max(summary["molecules"], 1)
-    elements = ", ".join(
-        f"{sym} {e['molecules'] / n:.1%}" for sym, e in summary["elements"].items()
-    ) or "none"
+    elements = (
+        ", ".join(f"{sym} {e['molecules'] / n:.1%}" for sym, e in summary["elements"].items())
+        or "none"
+    )
     lines.append(f"  elements (share of molecules): {elements}")
     dist = summary["heavy_atoms"]
     if dist:
@@ -139,41 +153,32 @@ def _histogram(counts: dict[str, int], total: int, bins: int = 8, width: int = 4
     return out
 
 
-def _check(args: argparse.Namespace, config: GraphConfig, sources: list) -> int:
+def _check(args: argparse.Namespace, config: GraphConfig, sources: list[SmilesSource]) -> int:
     reports = []
     for source in sources:
         report = check_source(source, config=config, jobs=args.jobs, progress=show_progress(args))
         if args.strict and report.failures:
             first = report.failures[0]
-            from moldojo.errors import InvalidSmilesError
-
             raise InvalidSmilesError(
                 f"{source.name}:{first.line}: {first.smiles!r}: {first.reason} {first.detail}",
                 first.reason,
             )
         reports.append(report)
-        checked = report.parsed - _skipped_parsed(report)
         skipped = sum(report.skipped.values())
         print(
             f"{report.source}: {report.molecules:,} molecules, {report.parsed:,} parsed, "
-            f"{report.roundtrip_ok:,} of {checked:,} accepted round-trip exactly "
-            f"({report.roundtrip_ok / max(checked, 1):.3%}), {skipped:,} skipped, "
+            f"{report.roundtrip_ok:,} of {report.accepted:,} accepted round-trip exactly "
+            f"({report.roundtrip_ok / max(report.accepted, 1):.3%}), {skipped:,} skipped, "
             f"{report.molecules / max(report.seconds, 1e-9):,.0f} molecules/s"
         )
         for failure in report.failures[:5]:
             print(f"  line {failure.line}: {failure.reason}: {failure.smiles} {failure.detail}")
     if args.json:
         write_json(_combine(reports), args.json)
-    failed = sum(r.parsed - r.roundtrip_ok - _skipped_parsed(r) for r in reports)
-    return 1 if failed else 0
+    return 1 if any(r.roundtrip_failed for r in reports) else 0
 
 
-def _skipped_parsed(report) -> int:
-    """Parsed molecules that were skipped by a filter (fragments, elements, size, feature)."""
-    return sum(c for reason, c in report.skipped.items() if reason not in ("empty", "unparsable"))
-
-
-def _combine(reports: list) -> dict:
+def _combine(reports: list[CheckReport]) -> dict:
     if len(reports) == 1:
         return reports[0].to_json()
     total = {

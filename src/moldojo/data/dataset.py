@@ -186,7 +186,9 @@ def load_dataset(
         InvalidSmilesError: ``strict`` and a record is bad; the message names file and line.
     """
     config = config or GraphConfig()
-    source = spec if isinstance(spec, SmilesSource) else resolve_one(spec, smiles_column=smiles_column)
+    source = (
+        spec if isinstance(spec, SmilesSource) else resolve_one(spec, smiles_column=smiles_column)
+    )
     path = _cache_path(source, config) if use_cache else None
     dataset = _read_cache(path, source, config) if path is not None else None
     if dataset is None:
@@ -194,7 +196,9 @@ def load_dataset(
         if path is not None:
             _write_cache(path, dataset)
     else:
-        log.info("%s: read %d featurised molecules from the cache %s", source.name, len(dataset), path)
+        log.info(
+            "%s: read %d featurised molecules from the cache %s", source.name, len(dataset), path
+        )
     report = dataset.report
     if strict and report.examples:
         first = report.examples[0]
@@ -270,6 +274,18 @@ class CheckReport:
     skipped: dict[str, int]
     failures: tuple[Rejection, ...]
     seconds: float
+
+    @property
+    def accepted(self) -> int:
+        """Parsed molecules that passed the filters (fragments, elements, size, features),
+        i.e. those whose round trip was checked."""
+        filtered = sum(c for r, c in self.skipped.items() if r not in ("empty", "unparsable"))
+        return self.parsed - filtered
+
+    @property
+    def roundtrip_failed(self) -> int:
+        """Accepted molecules whose round trip did not give the input back."""
+        return self.accepted - self.roundtrip_ok
 
     def to_json(self) -> dict:
         return {

@@ -16,8 +16,14 @@ from moldojo.chem.graph import MolGraph
 __all__ = ["PackedGraphs"]
 
 ATOM_FIELDS = (
-    "atomic_num", "formal_charge", "num_hs", "chirality", "isotope", "radical_electrons", "aromatic",
-)  # fmt: skip
+    "atomic_num",
+    "formal_charge",
+    "num_hs",
+    "chirality",
+    "isotope",
+    "radical_electrons",
+    "aromatic",
+)
 BOND_FIELDS = ("bond_type", "bond_stereo")
 # Small dtypes: MOSES train is ~35M atoms, so int64 everywhere would need gigabytes.
 _DTYPES = {
@@ -60,14 +66,18 @@ class PackedGraphs:
 
         def cat(name: str) -> np.ndarray:
             parts = [getattr(g, name) for g in graphs]
-            return np.concatenate(parts).astype(_DTYPES[name]) if parts else np.empty(0, _DTYPES[name])
+            return (
+                np.concatenate(parts).astype(_DTYPES[name]) if parts else np.empty(0, _DTYPES[name])
+            )
 
         edges = [g.edge_index for g in graphs]
         return cls(
             atom_ptr=np.concatenate([[0], np.cumsum(atom_counts)]).astype(np.int64),
             bond_ptr=np.concatenate([[0], np.cumsum(bond_counts)]).astype(np.int64),
             atoms={name: cat(name) for name in ATOM_FIELDS},
-            edge_index=(np.concatenate(edges, axis=1) if edges else np.empty((2, 0))).astype(np.int32),
+            edge_index=(np.concatenate(edges, axis=1) if edges else np.empty((2, 0))).astype(
+                np.int32
+            ),
             bonds={name: cat(name) for name in BOND_FIELDS},
         )
 
@@ -80,7 +90,9 @@ class PackedGraphs:
         def offsets(name: str) -> np.ndarray:
             ptrs = [getattr(p, name) for p in packs]
             shifts = np.cumsum([0] + [int(p[-1]) for p in ptrs[:-1]])
-            return np.concatenate([ptrs[0][:1]] + [p[1:] + s for p, s in zip(ptrs, shifts, strict=True)])
+            return np.concatenate(
+                [ptrs[0][:1]] + [p[1:] + s for p, s in zip(ptrs, shifts, strict=True)]
+            )
 
         return cls(
             atom_ptr=offsets("atom_ptr"),
@@ -124,7 +136,11 @@ class PackedGraphs:
 
     def to_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
         """Flat name -> array mapping, for :func:`numpy.savez`."""
-        arrays = {"atom_ptr": self.atom_ptr, "bond_ptr": self.bond_ptr, "edge_index": self.edge_index}
+        arrays = {
+            "atom_ptr": self.atom_ptr,
+            "bond_ptr": self.bond_ptr,
+            "edge_index": self.edge_index,
+        }
         arrays.update(self.atoms)
         arrays.update(self.bonds)
         return {prefix + k: v for k, v in arrays.items()}
