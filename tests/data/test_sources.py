@@ -37,22 +37,22 @@ def test_moses_test_split_has_the_published_size() -> None:
     assert records("moses:test")[0][0] == 2  # line 1 is the CSV header
 
 
-def test_missing_molsets_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("package", "spec", "advice"),
+    [
+        ("moses", "moses:test", r"pip install --no-deps molsets==0\.3\.1"),
+        ("qm9pack", "qm9:train", r"pip install 'moldojo\[qm9\]'"),
+    ],
+)
+def test_missing_data_package_says_how_to_install(
+    monkeypatch: pytest.MonkeyPatch, package: str, spec: str, advice: str
+) -> None:
     real = importlib.util.find_spec
     monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "moses" else real(name, *a)
+        importlib.util, "find_spec", lambda name, *a: None if name == package else real(name, *a)
     )
-    with pytest.raises(DatasetError, match=r"pip install --no-deps molsets==0\.3\.1"):
-        resolve("moses:test")
-
-
-def test_missing_qm9pack_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "qm9pack" else real(name, *a)
-    )
-    with pytest.raises(DatasetError, match=r"moldojo\[qm9\]"):
-        resolve("qm9:train")
+    with pytest.raises(DatasetError, match=advice):
+        resolve(spec)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("qm9pack") is None, reason="qm9pack not installed")

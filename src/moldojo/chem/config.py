@@ -52,6 +52,12 @@ class GraphConfig:
             raise ConfigError(
                 f"aromaticity={self.aromaticity!r} is not allowed; use 'kekulize' or 'aromatic'"
             )
+        if isinstance(self.elements, str):
+            raise ConfigError(
+                f"elements={self.elements!r} is a string; give a list of symbols, e.g. ['C', 'N']"
+            )
+        # A list (as read from TOML) becomes a tuple, so that the config stays hashable.
+        object.__setattr__(self, "elements", tuple(self.elements))
         if not self.elements:
             raise ConfigError("elements is empty; give at least one element symbol, e.g. ['C']")
         for symbol in self.elements:
@@ -62,7 +68,11 @@ class GraphConfig:
                 )
         if len(set(self.elements)) != len(self.elements):
             raise ConfigError(f"elements lists a symbol twice: {list(self.elements)}")
-        if not isinstance(self.max_heavy_atoms, int) or self.max_heavy_atoms < 1:
+        if (
+            isinstance(self.max_heavy_atoms, bool)
+            or not isinstance(self.max_heavy_atoms, int)
+            or self.max_heavy_atoms < 1
+        ):
             raise ConfigError(
                 f"max_heavy_atoms={self.max_heavy_atoms!r} must be a positive integer"
             )

@@ -193,6 +193,11 @@ def graph_to_mol(graph: MolGraph) -> Chem.Mol:
     Raises:
         InvalidMoleculeError: the graph breaks valence rules or cannot be kekulised.
     """
+    unknown = set(graph.bond_type.tolist()) - set(_TO_RDKIT_BOND)
+    if unknown:
+        raise InvalidMoleculeError(
+            f"bond type codes {sorted(unknown)} are not in {sorted(_TO_RDKIT_BOND)} ({BOND_TYPES})"
+        )
     aromatic_mode = bool((graph.bond_type == 4).any())
     rw = Chem.RWMol()
     for i in range(graph.num_atoms):

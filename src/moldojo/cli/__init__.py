@@ -9,10 +9,11 @@ a :class:`~moldojo.errors.MoldojoError` prints one line and exits 1 (with its tr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from moldojo import __version__
 from moldojo.cli import data
@@ -47,31 +48,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.verb is None:
         parser.error("no command given")
-    _configure_logging(args.verbose, args.quiet)
-    try:
-        return int(args.run(args) or 0)
-    except MoldojoError as error:
-        if args.verbose:
-            traceback.print_exc()
-        message = " ".join(str(error).split())
-        print(f"moldojo: error: {message}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("moldojo: interrupted", file=sys.stderr)
-        return 130
+    with _logging_to_stderr(args.verbose, args.quiet):
+        try:
+            return int(args.run(args) or 0)
+        except MoldojoError as error:
+            if args.verbose:
+                traceback.print_exc()
+            message = " ".join(str(error).split())
+            print(f"moldojo: error: {message}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("moldojo: interrupted", file=sys.stderr)
+            return 130
 
 
-def _configure_logging(verbose: int, quiet: bool) -> None:
-    level = (
-        logging.ERROR
-        if quiet
-        else logging.DEBUG
-        if verbose > 1
-        else (logging.INFO if verbose else logging.WARNING)
-    )
+@contextlib.contextmanager
+def _logging_to_stderr(verbose: int, quiet: bool) -> Iterator[None]:
+    """Send moldojo's log records to stderr for one command, then restore the logger, so that
+    ``main`` can be called in process (tests, notebooks) without changing global state."""
+    if quiet:
+        level = logging.ERROR
+    else:
+        level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("moldojo: %(message)s"))
-    root = logging.getLogger("moldojo")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
+    logger = logging.getLogger("moldojo")
+    saved = logger.handlers[:], logger.level, logger.propagate
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved

@@ -143,7 +143,8 @@ def format_summary(summary: dict) -> str:
 
 def _histogram(counts: dict[str, int], total: int, bins: int = 8, width: int = 40) -> list[str]:
     sizes = np.repeat(np.array([int(k) for k in counts]), list(counts.values()))
-    edges = np.unique(np.linspace(sizes.min(), sizes.max() + 1, bins + 1).astype(int))
+    width_per_bin = -(-(int(sizes.max()) - int(sizes.min()) + 1) // bins)  # ceiling division
+    edges = np.arange(sizes.min(), sizes.max() + width_per_bin + 1, width_per_bin)
     hist, _ = np.histogram(sizes, bins=edges)
     top = max(hist.max(), 1)
     out = []
