@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt $(PIP_EXTRA) -e '.[dev,qm9]'
 	# The MOSES splits ship inside molsets' wheel; its own dependencies are not needed.
-	$(BIN)/python -m pip install --quiet --no-deps molsets==0.3.1
+	$(BIN)/python -m pip install --quiet -c constraints.txt --no-deps molsets==0.3.1
 	touch $(STAMP)
 
 test: $(STAMP)
