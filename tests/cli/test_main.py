@@ -108,3 +108,16 @@ def test_shared_flags_before_or_after_the_verb(
     ):
         code, out, err = run(capsys, *argv)
         assert code == 0 and "2 molecules" in out and err == ""  # -q: no skip warning
+
+
+def test_dojo_list_names_every_layer(capsys: pytest.CaptureFixture[str]) -> None:
+    from moldojo.nn.registry import LAYERS
+
+    code, out, _ = run(capsys, "dojo", "list")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()] == list(LAYERS)
+
+
+def test_dojo_bench_unknown_layer_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "dojo", "bench", "--layers", "resnet")
+    assert code == 1 and out == "" and err.count("\n") == 1 and "unknown layers" in err

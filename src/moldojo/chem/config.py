@@ -61,7 +61,7 @@ class GraphConfig:
         if not self.elements:
             raise ConfigError("elements is empty; give at least one element symbol, e.g. ['C']")
         for symbol in self.elements:
-            if not isinstance(symbol, str) or _atomic_number(symbol) < 1:
+            if not isinstance(symbol, str) or atomic_number(symbol) < 1:
                 raise ConfigError(
                     f"elements contains {symbol!r}, which is not an element symbol "
                     "(write them as in the periodic table: 'C', 'Cl', 'Br')"
@@ -80,8 +80,9 @@ class GraphConfig:
     @cached_property
     def atomic_numbers(self) -> frozenset[int]:
         """Atomic numbers of :attr:`elements`."""
-        return frozenset(_atomic_number(s) for s in self.elements)
+        return frozenset(atomic_number(s) for s in self.elements)
 
 
-def _atomic_number(symbol: str) -> int:
+def atomic_number(symbol: str) -> int:
+    """Atomic number of an element symbol; -1 if there is no such element."""
     return _ATOMIC_NUMBERS.get(symbol, -1)

@@ -1,0 +1,1 @@
+"""Graph convolutions, one per file (see :mod:`moldojo.nn.registry` for the list)."""

@@ -1,0 +1,205 @@
+"""``GraphTransformerConv``: equal to PyTorch Geometric's ``TransformerConv`` (outputs,
+gradients, attention), attention that sums to one, degenerate graphs, options and errors.
+
+Permutation equivariance, cross-talk and per-parameter gradients are checked for every layer
+in ``test_layer_properties.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from graphs import random_graph
+
+from moldojo.nn.batch import GraphBatch
+from moldojo.nn.conv.transformer import GraphTransformerConv
+from moldojo.nn.scatter import scatter_sum
+
+IN_DIM, OUT_DIM, EDGE_DIM, HEADS = 6, 8, 3, 4
+TOL = {"atol": 1e-10, "rtol": 1e-10}
+
+
+def make_graph(kind: str, edge_dim: int | None) -> GraphBatch:
+    """30 nodes and 80 edges (self-loops, multi-edges, an isolated node), or a batch of four
+    such graphs of different sizes."""
+    if kind == "one":
+        return random_graph(30, 80, IN_DIM, edge_dim, seed=1)
+    sizes = [(30, 80), (7, 12), (1, 0), (12, 40)]
+    return GraphBatch.collate(
+        [random_graph(n, e, IN_DIM, edge_dim, seed=s) for s, (n, e) in enumerate(sizes)]
+    )
+
+
+def pyg_twin(
+    layer: GraphTransformerConv,
+) -> tuple[torch.nn.Module, list[tuple[torch.Tensor, torch.Tensor]]]:
+    """PyG's ``TransformerConv`` with ``layer``'s weights, and the (ours, theirs) pairs."""
+    pyg_nn = pytest.importorskip("torch_geometric.nn")
+    twin = pyg_nn.TransformerConv(
+        layer.in_dim,
+        layer.head_dim,
+        heads=layer.num_heads,
+        concat=layer.concat,
+        edge_dim=layer.edge_dim,
+        root_weight=layer.root_weight,
+    ).double()
+    names = ["lin_query", "lin_key", "lin_value"] + ["lin_skip"] * layer.root_weight
+    pairs = []
+    for name in names:
+        ours, theirs = getattr(layer, name), getattr(twin, name)
+        pairs += [(ours.weight, theirs.weight), (ours.bias, theirs.bias)]
+    if layer.edge_dim is not None:
+        pairs.append((layer.lin_edge.weight, twin.lin_edge.weight))
+    with torch.no_grad():
+        for ours, theirs in pairs:
+            theirs.copy_(ours)
+    return twin, pairs
+
+
+@pytest.mark.parametrize("kind", ["one", "batch"])
+@pytest.mark.parametrize("edge_dim", [None, EDGE_DIM], ids=["no-edge-attr", "edge-attr"])
+@pytest.mark.parametrize("concat", [True, False], ids=["concat", "mean"])
+@pytest.mark.parametrize("root_weight", [True, False], ids=["root", "no-root"])
+def test_equals_pyg_outputs_gradients_and_attention(
+    kind: str, edge_dim: int | None, concat: bool, root_weight: bool
+) -> None:
+    # Given a graph with self-loops, multi-edges and isolated nodes, and our layer and PyG's
+    # with the same weights
+    graph = make_graph(kind, edge_dim)
+    src, dst = graph.edge_index
+    assert (src == dst).any() and graph.edge_index.unique(dim=1).shape[1] < graph.num_edges
+    torch.manual_seed(0)
+    layer = GraphTransformerConv(
+        IN_DIM,
+        OUT_DIM,
+        edge_dim=edge_dim,
+        num_heads=HEADS,
+        concat=concat,
+        root_weight=root_weight,
+    ).double()
+    twin, pairs = pyg_twin(layer)
+    inputs = [graph.x.clone().requires_grad_() for _ in range(2)]
+    edge_attrs = [None, None]
+    if edge_dim is not None:
+        edge_attrs = [graph.edge_attr.clone().requires_grad_() for _ in range(2)]
+
+    # When both run forward and backward
+    out, (att_index, att) = layer(inputs[0], graph.edge_index, edge_attrs[0], return_attention=True)
+    expected, (pyg_index, pyg_att) = twin(
+        inputs[1], graph.edge_index, edge_attrs[1], return_attention_weights=True
+    )
+    weight = torch.randn_like(out)
+    (out * weight).sum().backward()
+    (expected * weight).sum().backward()
+
+    # Then outputs, gradients and attention coefficients agree
+    assert out.shape == (graph.num_nodes, OUT_DIM)
+    torch.testing.assert_close(out, expected, **TOL)
+    torch.testing.assert_close(inputs[0].grad, inputs[1].grad, **TOL)
+    if edge_dim is not None:
+        torch.testing.assert_close(edge_attrs[0].grad, edge_attrs[1].grad, **TOL)
+    for ours, theirs in pairs:
+        torch.testing.assert_close(ours.grad, theirs.grad, **TOL)
+    torch.testing.assert_close(att_index, pyg_index)
+    torch.testing.assert_close(att, pyg_att, **TOL)
+
+
+def test_attention_sums_to_one_over_incoming_edges() -> None:
+    # Given a graph with an isolated node
+    graph = random_graph(30, 80, IN_DIM, EDGE_DIM, seed=2)
+    layer = GraphTransformerConv(IN_DIM, OUT_DIM, edge_dim=EDGE_DIM).double()
+
+    # When the attention coefficients are returned
+    _, (edge_index, alpha) = layer(
+        graph.x, graph.edge_index, graph.edge_attr, return_attention=True
+    )
+
+    # Then every node's incoming coefficients sum to one per head (zero without any)
+    assert alpha.shape == (graph.num_edges, HEADS) and (alpha >= 0).all()
+    total = scatter_sum(alpha, edge_index[1], graph.num_nodes)  # (N, H)
+    has_incoming = scatter_sum(torch.ones(graph.num_edges), edge_index[1], graph.num_nodes)
+    expected = (has_incoming > 0).double().unsqueeze(-1).expand_as(total)
+    torch.testing.assert_close(total, expected, **TOL)
+    assert not expected[-1].any()  # the isolated node
+
+
+@pytest.mark.parametrize(
+    ("num_nodes", "num_edges"), [(1, 0), (5, 0), (9, 12)], ids=["one-node", "no-edges", "isolated"]
+)
+@pytest.mark.parametrize("root_weight", [True, False], ids=["root", "no-root"])
+def test_degenerate_graphs(num_nodes: int, num_edges: int, root_weight: bool) -> None:
+    # Given a graph with few or no edges (the last three nodes isolated)
+    graph = random_graph(num_nodes, num_edges, IN_DIM, EDGE_DIM, isolated=3)
+    layer = GraphTransformerConv(
+        IN_DIM, OUT_DIM, edge_dim=EDGE_DIM, root_weight=root_weight
+    ).double()
+
+    # When it runs
+    out = layer(graph.x, graph.edge_index, graph.edge_attr)
+
+    # Then the shape is right, and an isolated node keeps only its root term
+    assert out.shape == (num_nodes, OUT_DIM)
+    assert torch.isfinite(out).all()
+    alone = layer.lin_skip(graph.x[-1:]) if root_weight else torch.zeros(1, OUT_DIM)
+    torch.testing.assert_close(out[-1:], alone.double(), **TOL)
+
+
+def test_attention_dropout_acts_in_training_only() -> None:
+    # Given a layer whose dropout removes every attention coefficient
+    graph = random_graph(12, 30, IN_DIM, EDGE_DIM)
+    layer = GraphTransformerConv(IN_DIM, OUT_DIM, edge_dim=EDGE_DIM, dropout=1.0).double()
+
+    # Then in training only the root term is left, and in evaluation nothing is dropped
+    out = layer.train()(graph.x, graph.edge_index, graph.edge_attr)
+    torch.testing.assert_close(out, layer.lin_skip(graph.x), **TOL)
+    layer.eval()
+    reference = GraphTransformerConv(IN_DIM, OUT_DIM, edge_dim=EDGE_DIM).double()
+    reference.load_state_dict(layer.state_dict())
+    torch.testing.assert_close(
+        layer(graph.x, graph.edge_index, graph.edge_attr),
+        reference(graph.x, graph.edge_index, graph.edge_attr),
+        **TOL,
+    )
+
+
+def test_without_bias_there_are_no_biases() -> None:
+    layer = GraphTransformerConv(IN_DIM, OUT_DIM, edge_dim=EDGE_DIM, bias=False)
+    assert not any(name.endswith("bias") for name, _ in layer.named_parameters())
+    graph = random_graph(5, 8, IN_DIM, EDGE_DIM, dtype=torch.float32)
+    assert layer(graph.x, graph.edge_index, graph.edge_attr).shape == (5, OUT_DIM)
+
+
+def test_out_dim_not_divisible_by_heads_is_an_error() -> None:
+    with pytest.raises(ValueError, match="out_dim=10 is not divisible by num_heads=4"):
+        GraphTransformerConv(IN_DIM, 10, num_heads=4)
+    layer = GraphTransformerConv(IN_DIM, 10, num_heads=4, concat=False)
+    assert layer.head_dim == 10 and layer.lin_skip.out_features == 10
+
+
+def test_missing_edge_attr_is_an_error() -> None:
+    graph = random_graph(5, 8, IN_DIM, dtype=torch.float32)
+    layer = GraphTransformerConv(IN_DIM, OUT_DIM, edge_dim=EDGE_DIM)
+    with pytest.raises(ValueError, match="needs edge_attr"):
+        layer(graph.x, graph.edge_index)
+
+
+def test_reset_parameters_reinitialises() -> None:
+    layer = GraphTransformerConv(IN_DIM, OUT_DIM, edge_dim=EDGE_DIM)
+    with torch.no_grad():
+        for param in layer.parameters():
+            param.fill_(3.0)
+    torch.manual_seed(1)
+    layer.reset_parameters()
+    first = {k: v.clone() for k, v in layer.state_dict().items()}
+    for name, value in first.items():
+        assert (value != 3.0).all() and value.std() > 0, name
+    torch.manual_seed(1)
+    layer.reset_parameters()
+    for name, value in layer.state_dict().items():
+        torch.testing.assert_close(value, first[name])
+
+
+def test_extra_repr_shows_dims_and_heads() -> None:
+    text = repr(GraphTransformerConv(IN_DIM, OUT_DIM, edge_dim=EDGE_DIM, num_heads=2))
+    for part in ("in_dim=6", "out_dim=8", "edge_dim=3", "num_heads=2", "head_dim=4"):
+        assert part in text
