@@ -131,3 +131,14 @@ def test_from_pyg_agrees_with_collate() -> None:
     # a PyG object with batch but no ptr: ptr is rebuilt from the batch vector
     no_ptr = data_mod.Data(x=ours.x, edge_index=ours.edge_index, batch=ours.batch)
     assert GraphBatch.from_pyg(no_ptr).ptr.tolist() == [0, 3, 4, 6]
+
+
+def test_from_pyg_gives_graph_level_y_the_same_shape_for_one_graph_or_many() -> None:
+    pyg_data = pytest.importorskip("torch_geometric.data")
+    # Given PyG's usual graph-level target [1, T]
+    data = pyg_data.Data(
+        x=torch.randn(3, 2), edge_index=torch.tensor([[0, 1], [1, 2]]), y=torch.tensor([[1.0, 2.0]])
+    )
+    # When converted alone and as a batch of two, Then y is [B, T] both times
+    assert GraphBatch.from_pyg(data).y.shape == (1, 2)
+    assert GraphBatch.from_pyg(pyg_data.Batch.from_data_list([data, data])).y.shape == (2, 2)

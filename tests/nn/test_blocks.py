@@ -48,16 +48,21 @@ def graph(num_nodes: int = 10, num_edges: int = 24, in_dim: int = DIM, seed: int
     return random_graph(num_nodes, num_edges, in_dim, EDGE_DIM, seed=seed)
 
 
-@pytest.mark.parametrize("prenorm", [False, True])
+@pytest.mark.parametrize("norm_order", ["post", "pre"])
 @pytest.mark.parametrize("activation", ["relu", "gelu", "tanh"])
-def test_block_with_zeroed_branch_is_the_identity(prenorm: bool, activation: str) -> None:
+def test_block_with_zeroed_branch_is_the_identity(norm_order: str, activation: str) -> None:
     # Given a conv whose weights and biases are all zero, no norm, and dropout active,
     # then the block returns its inputs: nodes for both convs, edges for the one updating them.
     g = graph()
     edge_attr = torch.randn(g.num_edges, DIM, dtype=torch.float64)
     for conv in (GatedGCNConv(DIM, DIM, edge_dim=DIM), TinyConv(DIM, DIM, EDGE_DIM)):
         block = ResidualBlock(
-            zero_(conv), dim=DIM, norm=None, dropout=0.5, prenorm=prenorm, activation=activation
+            zero_(conv),
+            dim=DIM,
+            norm=None,
+            dropout=0.5,
+            norm_order=norm_order,
+            activation=activation,
         ).double()
         block.train()
         e_in = edge_attr if block.updates_edges else g.edge_attr
@@ -101,7 +106,7 @@ def test_pre_norm_order(norm: str) -> None:
     in_dim = 5
     g = random_graph(10, 24, in_dim, EDGE_DIM, seed=2)
     conv = TinyConv(in_dim, DIM, EDGE_DIM)
-    block = ResidualBlock(conv, dim=DIM, norm=norm, prenorm=True, in_dim=in_dim).double()
+    block = ResidualBlock(conv, dim=DIM, norm=norm, norm_order="pre", in_dim=in_dim).double()
     features = block.norm.normalized_shape[0] if norm == "layer" else block.norm.num_features
     assert features == in_dim
     h, e = block(g.x, g.edge_index, g.edge_attr)
@@ -115,7 +120,7 @@ def test_pre_norm_edge_stream() -> None:
     g = graph()
     edge_attr = torch.randn(g.num_edges, DIM, dtype=torch.float64)
     conv = GatedGCNConv(DIM, DIM, edge_dim=DIM)
-    block = ResidualBlock(conv, dim=DIM, norm="layer", prenorm=True).double()
+    block = ResidualBlock(conv, dim=DIM, norm="layer", norm_order="pre").double()
     h, e = block(g.x, g.edge_index, edge_attr)
     h_conv, e_conv = conv(
         torch.relu(block.norm(g.x)), g.edge_index, torch.relu(block.edge_norm(edge_attr))
@@ -124,10 +129,12 @@ def test_pre_norm_edge_stream() -> None:
     torch.testing.assert_close(e, edge_attr + e_conv)
 
 
-@pytest.mark.parametrize("prenorm", [False, True])
-def test_batch_norm_with_single_node_graphs(prenorm: bool) -> None:
+@pytest.mark.parametrize("norm_order", ["post", "pre"])
+def test_batch_norm_with_single_node_graphs(norm_order: str) -> None:
     torch.manual_seed(0)
-    block = ResidualBlock(GatedGCNConv(DIM, DIM, edge_dim=DIM), dim=DIM, prenorm=prenorm).double()
+    block = ResidualBlock(
+        GatedGCNConv(DIM, DIM, edge_dim=DIM), dim=DIM, norm_order=norm_order
+    ).double()
     big = graph(num_nodes=30, num_edges=80)
     big_edges = torch.randn(80, DIM, dtype=torch.float64)
     for _ in range(3):  # gather running statistics
@@ -188,12 +195,14 @@ def molecules(in_dim: int = 6, edge_dim: int = 3) -> GraphBatch:
     return GraphBatch.collate(graphs)
 
 
-@pytest.mark.parametrize("prenorm", [False, True])
+@pytest.mark.parametrize("norm_order", ["post", "pre"])
 @pytest.mark.parametrize("norm", ["batch", "layer", None])
-def test_encoder_with_gated_gcn(prenorm: bool, norm: str | None) -> None:
+def test_encoder_with_gated_gcn(norm_order: str, norm: str | None) -> None:
     torch.manual_seed(0)
     batch = molecules()
-    encoder = GNNEncoder("gated-gcn", 6, 16, 3, edge_dim=3, norm=norm, prenorm=prenorm, dropout=0.1)
+    encoder = GNNEncoder(
+        "gated-gcn", 6, 16, 3, edge_dim=3, norm=norm, norm_order=norm_order, dropout=0.1
+    )
     out = encoder(batch)
     assert isinstance(out, EncoderOutput)
     assert out.x.shape == (batch.num_nodes, 16)

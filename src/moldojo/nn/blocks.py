@@ -7,7 +7,7 @@ dropout and the skip connection live here, once for every layer. Pure torch; imp
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -65,11 +65,11 @@ def make_activation(activation: str) -> nn.Module:
 class ResidualBlock(nn.Module):
     r"""A convolution with normalisation, activation, dropout and a skip connection.
 
-    Post-norm (``prenorm=False``, Dwivedi et al. 2020, "Benchmarking Graph Neural Networks")::
+    Post-norm (``norm_order="post"``, Dwivedi et al. 2020, "Benchmarking Graph Neural Networks")::
 
         h' = P h + Dropout(Act(Norm(conv(h))))
 
-    Pre-norm (``prenorm=True``, the pre-activation order of He et al. 2016, "Identity Mappings
+    Pre-norm (``norm_order="pre"``, the pre-activation order of He et al. 2016, "Identity Mappings
     in Deep Residual Networks")::
 
         h' = P h + Dropout(conv(Act(Norm(h))))
@@ -87,7 +87,7 @@ class ResidualBlock(nn.Module):
         dim: output size ``F`` of the convolution and of the block.
         norm: ``"batch"``, ``"layer"`` or ``None``.
         dropout: dropout probability on the branch.
-        prenorm: pre-norm order instead of post-norm (see above).
+        norm_order: ``"post"`` or ``"pre"`` (see above).
         activation: one of ``"relu"``, ``"gelu"``, ``"silu"``, ``"elu"``, ``"tanh"``,
             ``"identity"``.
         edge_dim: input edge size ``F_e`` for an edge-updating convolution (default ``dim``).
@@ -106,7 +106,7 @@ class ResidualBlock(nn.Module):
         dim: int,
         norm: str | None = "batch",
         dropout: float = 0.0,
-        prenorm: bool = False,
+        norm_order: Literal["post", "pre"] = "post",
         activation: str = "relu",
         edge_dim: int | None = None,
         in_dim: int | None = None,
@@ -115,7 +115,10 @@ class ResidualBlock(nn.Module):
         self.conv = conv
         self.dim = dim
         self.in_dim = dim if in_dim is None else in_dim
-        self.prenorm = prenorm
+        if norm_order not in ("post", "pre"):
+            raise ValueError(f"norm_order={norm_order!r} is not 'post' or 'pre'")
+        self.norm_order = norm_order
+        prenorm = norm_order == "pre"
         self.updates_edges = bool(getattr(conv, "updates_edges", False))
         self.norm_name = norm
         self.activation_name = activation
@@ -142,7 +145,7 @@ class ResidualBlock(nn.Module):
         self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None
     ) -> tuple[Tensor, Tensor | None]:
         """One residual update; see the class docstring for the equations and shapes."""
-        if self.prenorm:
+        if self.norm_order == "pre":
             h = self.act(self.norm(x))
             e = self.act(self.edge_norm(edge_attr)) if self.updates_edges else edge_attr
             out = self.conv(h, edge_index, e)
@@ -163,7 +166,7 @@ class ResidualBlock(nn.Module):
         edges = f", edge_dim={self.edge_dim}" if self.updates_edges else ""
         return (
             f"{self.in_dim}, {self.dim}{edges}, norm={self.norm_name!r}, "
-            f"prenorm={self.prenorm}, activation={self.activation_name!r}"
+            f"norm_order={self.norm_order!r}, activation={self.activation_name!r}"
         )
 
 
@@ -201,7 +204,7 @@ class GNNEncoder(nn.Module):
             otherwise.
         norm: ``"batch"``, ``"layer"`` or ``None``.
         dropout: dropout probability in each block.
-        prenorm: pre-norm blocks (see :class:`ResidualBlock`).
+        norm_order: ``"post"`` or ``"pre"`` blocks (see :class:`ResidualBlock`).
         activation: activation in each block (see :class:`ResidualBlock`).
 
     Shapes:
@@ -220,7 +223,7 @@ class GNNEncoder(nn.Module):
         edge_dim: int | None = None,
         norm: str | None = "batch",
         dropout: float = 0.0,
-        prenorm: bool = False,
+        norm_order: Literal["post", "pre"] = "post",
         activation: str = "relu",
     ) -> None:
         super().__init__()
@@ -238,7 +241,10 @@ class GNNEncoder(nn.Module):
         self.uses_edges = spec.uses_edges
         self.updates_edges = spec.updates_edges
         self.edge_dim = edge_dim if spec.uses_edges else None
-        self.prenorm = prenorm
+        if norm_order not in ("post", "pre"):
+            raise ValueError(f"norm_order={norm_order!r} is not 'post' or 'pre'")
+        self.norm_order = norm_order
+        prenorm = norm_order == "pre"
 
         self.node_embedding = nn.Linear(in_dim, hidden_dim)
         self.edge_embedding = nn.Linear(edge_dim, hidden_dim) if spec.uses_edges else None
@@ -248,7 +254,7 @@ class GNNEncoder(nn.Module):
                 dim=hidden_dim,
                 norm=norm,
                 dropout=dropout,
-                prenorm=prenorm,
+                norm_order=norm_order,
                 activation=activation,
             )
             for _ in range(num_layers)
@@ -286,5 +292,5 @@ class GNNEncoder(nn.Module):
     def extra_repr(self) -> str:
         return (
             f"{self.layer!r}, {self.in_dim}, {self.hidden_dim}, num_layers={self.num_layers}, "
-            f"edge_dim={self.edge_dim}, prenorm={self.prenorm}"
+            f"edge_dim={self.edge_dim}, norm_order={self.norm_order!r}"
         )
