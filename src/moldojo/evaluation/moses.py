@@ -167,8 +167,8 @@ def moses_metrics(
     fingerprints = dense_fingerprints([r.bits for r in unique], FINGERPRINT_BITS)
 
     test = test if test is not None else moses_reference("test")
-    test_scaffolds = test_scaffolds if test_scaffolds is not None else moses_reference(
-        "test-scaffolds"
+    test_scaffolds = (
+        test_scaffolds if test_scaffolds is not None else moses_reference("test-scaffolds")
     )
     canonical = [r.canonical for r in usable]
     # fcd_torch canonicalises again what MOSES passes it: that is recanonical.
@@ -196,9 +196,7 @@ def moses_metrics(
     for p, key in ((1, "IntDiv"), (2, "IntDiv2")):
         means = power_mean_similarity(fingerprints, weights, p=p, device=device)
         metrics[key] = float(1 - np.average(means, weights=weights))
-    metrics["Filters"] = float(
-        np.average([r.passes_filters for r in unique], weights=weights)
-    )
+    metrics["Filters"] = float(np.average([r.passes_filters for r in unique], weights=weights))
     values = {
         "logP": [r.logp for r in unique],
         "SA": [r.sa for r in unique],

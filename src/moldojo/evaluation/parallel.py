@@ -2,7 +2,8 @@
 
 RDKit releases the GIL only in parts, so molecules are spread over processes: forked on Linux
 (the workers inherit loaded tables such as the filter patterns), spawned elsewhere. Items travel
-in chunks so that the per-task overhead stays small next to the work.
+in chunks so that the per-task overhead stays small next to the work. RDKit's own messages are
+blocked during the work: invalid molecules are expected, and the callers count them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from multiprocessing import get_context
 from typing import TypeVar
 
 from tqdm import tqdm
+
+from moldojo.chem.smiles import quiet_rdkit
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -29,7 +32,8 @@ def progress_bar(total: int, description: str, show: bool | None, unit: str = "m
 
 def _apply(args: tuple[Callable[[T], R], Sequence[T]]) -> list[R]:
     func, chunk = args
-    return [func(item) for item in chunk]
+    with quiet_rdkit():  # invalid inputs are expected here; callers count them
+        return [func(item) for item in chunk]
 
 
 def pmap(

@@ -31,7 +31,14 @@ from moldojo.evaluation.similarity import dense_fingerprints
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PROPERTIES", "ReferenceStats", "load_cached", "moses_reference", "reference_from_smiles"]
+__all__ = [
+    "PROPERTIES",
+    "ReferenceStats",
+    "load_cached",
+    "moses_reference",
+    "reference_from_smiles",
+    "reference_from_source",
+]
 
 #: The properties whose distributions MOSES compares, in its key names.
 PROPERTIES = ("logP", "SA", "QED", "weight")
@@ -115,7 +122,9 @@ def _cache_file(kind: str, digest: str) -> Path:
 def moses_reference(split: str) -> ReferenceStats:
     """MOSES's precomputed statistics of ``"test"`` or ``"test-scaffolds"``, cached on disk."""
     if split not in ("test", "test-scaffolds"):
-        raise DatasetError(f"MOSES has reference statistics for test and test-scaffolds, not {split}")
+        raise DatasetError(
+            f"MOSES has reference statistics for test and test-scaffolds, not {split}"
+        )
     source = moses_data_dir() / f"{split.replace('-', '_')}_stats.npz"
     if not source.is_file():
         raise DatasetError(f"{source} is missing from the molsets wheel: reinstall molsets==0.3.1")
@@ -131,7 +140,9 @@ def moses_reference(split: str) -> ReferenceStats:
     stats = ReferenceStats(
         name=f"moses:{split}",
         fcd=FCDStats(
-            np.asarray(raw["FCD"]["mu"]), np.asarray(raw["FCD"]["sigma"]), len(raw["logP"]["values"])
+            mu=np.asarray(raw["FCD"]["mu"]),
+            sigma=np.asarray(raw["FCD"]["sigma"]),
+            count=len(raw["logP"]["values"]),
         ),
         fingerprints=np.asarray(raw["SNN"]["fps"], dtype=np.uint8),
         fragments=Counter(raw["Frag"]["frag"]),

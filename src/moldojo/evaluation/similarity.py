@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 __all__ = ["dense_fingerprints", "max_similarity", "power_mean_similarity"]
 
@@ -33,19 +34,12 @@ def dense_fingerprints(bits: Sequence[np.ndarray], n_bits: int) -> np.ndarray:
     return out
 
 
-def _tanimoto(c: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """``[G, R]`` similarities from intersection counts ``c [G, R]`` and bit counts ``a [G]``,
-    ``b [R]``; 0/0 (two empty fingerprints) is 1, as in MOSES."""
-    union = a[:, None] + b[None, :] - c
-    return torch.where(union > 0, c / union.clamp_min(1), torch.ones_like(c))
-
-
 def max_similarity(
     reference: np.ndarray,
     generated: np.ndarray,
     *,
     device: str | torch.device = "cpu",
-    block: int = 8192,
+    block: int = 4096,
 ) -> np.ndarray:
     """``[G]`` largest Tanimoto similarity of each generated fingerprint to any reference one.
 
@@ -53,8 +47,15 @@ def max_similarity(
         reference: ``[R, F]`` uint8 0/1 fingerprints.
         generated: ``[G, F]`` uint8 0/1 fingerprints.
 
-    A generated fingerprint equal to a reference one has similarity 1, the maximum; those are
-    found by hashing and skip the matrix product.
+    Three things make this fast without changing a value:
+
+    * a generated fingerprint equal to a reference one has similarity 1, the maximum; those are
+      found by hashing and skip the rest;
+    * intersection counts come from summing, for each generated molecule, the reference columns
+      of its few set bits (``embedding_bag``), instead of a dense product over all 1,024 bits:
+      Morgan fingerprints of drug-like molecules set about 4% of them;
+    * for a fixed generated molecule, ``c / (a + b - c)`` grows with ``c / (a + b)``, so the
+      maximum is taken over that ratio and converted once per molecule.
     """
     best = np.zeros(len(generated), dtype=np.float64)
     if len(generated) == 0 or len(reference) == 0:
@@ -66,17 +67,31 @@ def max_similarity(
         count=len(generated),
     )
     best[exact] = 1.0
-    todo = np.flatnonzero(~exact)
+    counts = generated.sum(1)
+    # An empty fingerprint is 1 from another empty one (then it is exact) and 0 from the rest.
+    todo = np.flatnonzero(~exact & (counts > 0))
     if len(todo) == 0:
         return best
-    gen = torch.from_numpy(generated[todo]).to(device=device, dtype=torch.float32)
-    a = gen.sum(1)
-    found = torch.zeros(len(todo), device=device)
+    n_bits = generated.shape[1]
+    width = int(counts[todo].max())
+    bag = np.full((len(todo), width), n_bits, dtype=np.int64)  # n_bits = a zero row (padding)
+    rows, cols = np.nonzero(generated[todo])
+    starts = np.searchsorted(rows, np.arange(len(todo)))
+    bag[rows, np.arange(len(rows)) - starts[rows]] = cols
+    bag_t = torch.from_numpy(bag).to(device)
+    a = torch.from_numpy(counts[todo].astype(np.float32)).to(device)
+    ratio = torch.zeros(len(todo), device=device)
     for start in range(0, len(reference), block):
         ref = torch.from_numpy(reference[start : start + block]).to(device, torch.float32)
-        c = gen @ ref.T  # (G, block) intersection counts
-        found = torch.maximum(found, _tanimoto(c, a, ref.sum(1)).amax(1))
-    best[todo] = found.double().cpu().numpy()
+        columns = torch.cat([ref.T, ref.new_zeros(1, len(ref))])  # (F + 1, block)
+        b = ref.sum(1)
+        for first in range(0, len(todo), block):
+            stop = first + block
+            c = F.embedding_bag(bag_t[first:stop], columns, mode="sum")  # (g, block) counts
+            c.div_(a[first:stop, None] + b[None, :])
+            torch.maximum(ratio[first:stop], c.amax(1), out=ratio[first:stop])
+    ratio64 = ratio.double().cpu().numpy()
+    best[todo] = ratio64 / (1.0 - ratio64)
     return best
 
 
@@ -101,9 +116,11 @@ def power_mean_similarity(
     totals = torch.zeros(len(fps), dtype=torch.float64, device=device)
     for start in range(0, len(fps), block):
         other = fps[start : start + block]
-        sim = _tanimoto(fps @ other.T, bits, other.sum(1))  # (N, block)
+        sim = fps @ other.T  # (N, block) intersection counts
+        union = bits[:, None] + other.sum(1)[None, :] - sim
+        sim.div_(union).nan_to_num_(nan=1.0)  # 0/0: two empty fingerprints, similarity 1
         if p != 1:
-            sim = sim**p
+            sim.pow_(p)
         totals += sim.double() @ w[start : start + block]
     means = totals / w.sum()
     if p != 1:

@@ -1,0 +1,164 @@
+"""``moldojo evaluate``: the MOSES and GuacaMol metrics of a file of generated SMILES.
+
+Prints a table on stdout; notes (fallbacks, undefined metrics) and counts go to stderr. With
+``--json`` the metrics are written with exactly the reference keys (``null`` where undefined).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import logging
+import math
+import sys
+import time
+from pathlib import Path
+
+from moldojo.cli.common import resolve_device, show_progress, write_json
+from moldojo.errors import DatasetError
+
+HELP = "MOSES / GuacaMol metrics of generated SMILES"
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("generated", metavar="GEN", help="generated SMILES, one per line "
+                        "(.smi/.txt, optionally .gz; an empty line is a failed sample)")
+    parser.add_argument(
+        "--suite", choices=("moses", "guacamol", "all"), default="moses",
+        help="which metrics (default moses)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--train", metavar="NAME|FILE", default="moses",
+        help="training set for novelty (and GuacaMol's references); default MOSES train",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ref", metavar="moses|NAME|FILE", default="moses",
+        help="reference for the /Test metrics: MOSES test (precomputed), or a dataset split or "
+        "file whose statistics are computed once and cached; /TestSF stays MOSES scaffold-test",
+    )  # fmt: skip
+    parser.add_argument("--json", metavar="OUT", help="write the metrics as JSON ('-' = stdout)")
+    parser.add_argument("--plots", metavar="DIR", help="write QED/logP/SA/weight histograms here")
+    parser.add_argument(
+        "--jobs", type=int, default=None, metavar="J",
+        help="worker processes for the RDKit work (default: all cores)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--guacamol-samples", type=int, default=10_000, metavar="N",
+        help="GuacaMol's number of samples (default 10000, as in its benchmark)",
+    )  # fmt: skip
+
+
+def read_generated(path: str) -> list[str]:
+    """First whitespace-separated field of every line; an empty line is kept as ``""``."""
+    file = Path(path)
+    if not file.is_file():
+        raise DatasetError(f"{path}: no such file")
+    opener = gzip.open if file.suffix == ".gz" else open
+    try:
+        with opener(file, "rt", encoding="utf-8") as handle:
+            return [line.split()[0] if line.split() else "" for line in handle]
+    except UnicodeDecodeError as error:
+        raise DatasetError(f"{path} is not a UTF-8 text file of SMILES ({error.reason})") from error
+    except (OSError, EOFError) as error:
+        raise DatasetError(f"cannot read {path}: {error}") from error
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    import torch
+
+    from moldojo.evaluation.moses import describe_all, moses_metrics
+    from moldojo.evaluation.reference import moses_reference, reference_from_source
+
+    jobs = args.jobs or os.cpu_count() or 1
+    if jobs < 1:
+        raise DatasetError(f"--jobs must be at least 1, got {jobs}")
+    device = resolve_device(args.device)
+    progress = show_progress(args)
+    generated = read_generated(args.generated)
+    if not generated:
+        raise DatasetError(f"{args.generated} is empty: there is nothing to evaluate")
+    torch.set_num_threads(max(1, jobs))
+    start = time.perf_counter()
+    results: dict[str, float] = {}
+    notes: list[str] = []
+    records = None
+    if args.suite in ("moses", "all"):
+        records = describe_all(generated, jobs=jobs, progress=progress)
+        if args.ref == "moses":
+            test = moses_reference("test")
+        else:
+            from moldojo.data.sources import resolve_one
+
+            test = reference_from_source(
+                resolve_one(args.ref), jobs=jobs, device=device, progress=progress
+            )
+        train = _moses_train(args.train, jobs, progress)
+        result = moses_metrics(
+            generated, test=test, train=train, jobs=jobs, device=device, progress=progress,
+            records=records,
+        )  # fmt: skip
+        results.update(result.metrics)
+        notes.extend(result.notes)
+        print(
+            f"moldojo: {result.n_input} lines, {result.n_valid} valid, "
+            f"{result.n_distinct} distinct molecules",
+            file=sys.stderr,
+        )
+        if args.plots and result.n_valid:
+            from moldojo.evaluation.plots import plot_property_histograms
+
+            values = {
+                "QED": [r.qed for r in records if r.recanonical],
+                "logP": [r.logp for r in records if r.recanonical],
+                "SA": [r.sa for r in records if r.recanonical],
+                "weight": [r.weight for r in records if r.recanonical],
+            }
+            written = plot_property_histograms(
+                {k: _array(v) for k, v in values.items()}, test.properties, args.plots,
+                reference_name=test.name,
+            )  # fmt: skip
+            print(f"moldojo: wrote {len(written)} plots to {args.plots}", file=sys.stderr)
+    if args.suite in ("guacamol", "all"):
+        from moldojo.evaluation.guacamol import guacamol_metrics
+        from moldojo.evaluation.training import training_smiles
+
+        result_g = guacamol_metrics(
+            generated, training_smiles(args.train), number_samples=args.guacamol_samples,
+            n_jobs=jobs, device=device, progress=progress,
+        )  # fmt: skip
+        prefix = "GuacaMol/" if args.suite == "all" else ""
+        results.update({f"{prefix}{k}": v for k, v in result_g.scores().items()})
+    for note in notes:
+        print(f"moldojo: note: {note}", file=sys.stderr)
+    _print_table(results)
+    logger.info("evaluated in %.1f s", time.perf_counter() - start)
+    if args.json:
+        write_json({k: (None if _undefined(v) else v) for k, v in results.items()}, args.json)
+    return 0
+
+
+def _moses_train(spec: str, jobs: int, progress: bool | None) -> frozenset[str]:
+    from moldojo.evaluation.training import training_set
+
+    return training_set(spec, jobs=jobs, progress=progress)
+
+
+def _array(values: list[float]):
+    import numpy as np
+
+    return np.asarray(values, dtype=float)
+
+
+def _undefined(value: float) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _print_table(results: dict[str, float]) -> None:
+    width = max(len(k) for k in results)
+    print(f"{'metric':<{width}}  value")
+    for key, value in results.items():
+        shown = "n/a" if _undefined(value) else f"{value:.4f}"
+        print(f"{key:<{width}}  {shown}")

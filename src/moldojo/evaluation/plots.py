@@ -1,0 +1,53 @@
+"""Histograms of generated vs. reference property distributions (PNG, matplotlib)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["plot_property_histograms"]
+
+_TITLES = {"QED": "QED", "logP": "logP (Crippen)", "SA": "SA score", "weight": "molecular weight"}
+
+
+def plot_property_histograms(
+    generated: Mapping[str, np.ndarray],
+    reference: Mapping[str, np.ndarray],
+    directory: str | Path,
+    *,
+    reference_name: str = "reference",
+) -> list[Path]:
+    """Write ``DIR/<property>.png`` for each property present in both mappings: overlaid density
+    histograms on shared bins. Returns the files written."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never needs a display
+    import matplotlib.pyplot as plt
+
+    out_dir = Path(directory)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for key, title in _TITLES.items():
+        if key not in generated or key not in reference:
+            continue
+        gen = np.asarray(generated[key], dtype=float)
+        ref = np.asarray(reference[key], dtype=float)
+        gen, ref = gen[np.isfinite(gen)], ref[np.isfinite(ref)]
+        if len(gen) == 0 or len(ref) == 0:
+            continue
+        both = np.concatenate([gen, ref])
+        bins = np.linspace(np.quantile(both, 0.001), np.quantile(both, 0.999), 60)
+        figure, axes = plt.subplots(figsize=(5, 3.5), dpi=120)
+        axes.hist(ref, bins=bins, density=True, alpha=0.5, label=f"{reference_name} (n={len(ref)})")
+        axes.hist(gen, bins=bins, density=True, alpha=0.5, label=f"generated (n={len(gen)})")
+        axes.set_xlabel(title)
+        axes.set_ylabel("density")
+        axes.legend(frameon=False, fontsize=8)
+        figure.tight_layout()
+        path = out_dir / f"{key}.png"
+        figure.savefig(path)
+        plt.close(figure)
+        written.append(path)
+    return written
