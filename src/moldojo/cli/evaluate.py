@@ -22,8 +22,12 @@ logger = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("generated", metavar="GEN", help="generated SMILES, one per line "
-                        "(.smi/.txt, optionally .gz; an empty line is a failed sample)")
+    parser.add_argument(
+        "generated",
+        metavar="GEN",
+        help="generated SMILES, one per line "
+        "(.smi/.txt, optionally .gz; an empty line is a failed sample)",
+    )
     parser.add_argument(
         "--suite", choices=("moses", "guacamol", "all"), default="moses",
         help="which metrics (default moses)",

@@ -75,7 +75,7 @@ def _cached_canonical_set(
         with gzip.open(path, "rt") as handle:
             return frozenset(line.rstrip("\n") for line in handle)
     smiles = [text.split()[0] for _, text in source.records() if text.split()]
-    logger.info("canonicalising %d training molecules of %s (once; cached)", len(smiles), source.name)
+    logger.info("canonicalising %d molecules of %s (once; cached)", len(smiles), source.name)
     func = canonical_or_none if isomeric else _canonical_stereo_blind
     canonical = pmap(func, smiles, jobs=jobs, chunk_size=2048, description="training set",
                      progress=progress)  # fmt: skip
