@@ -127,14 +127,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"moldojo: wrote {len(written)} plots to {args.plots}", file=sys.stderr)
     if args.suite in ("guacamol", "all"):
         from moldojo.evaluation.guacamol import guacamol_metrics
-        from moldojo.evaluation.training import training_smiles
+        from moldojo.evaluation.training import training_set, training_smiles
 
         result_g = guacamol_metrics(
             generated, training_smiles(args.train), number_samples=args.guacamol_samples,
             n_jobs=jobs, device=device, progress=progress,
+            training_stereo_blind=training_set(
+                args.train, isomeric=False, jobs=jobs, progress=progress
+            ),
         )  # fmt: skip
         prefix = "GuacaMol/" if args.suite == "all" else ""
-        results.update({f"{prefix}{k}": v for k, v in result_g.scores().items()})
+        results.update({f"{prefix}{k}": v for k, v in result_g.to_dict().items()})
+        notes.extend(result_g.notes)
     for note in notes:
         print(f"moldojo: note: {note}", file=sys.stderr)
     _print_table(results)

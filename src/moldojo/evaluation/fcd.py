@@ -148,14 +148,17 @@ def frechet_distance(a: FCDStats | None, b: FCDStats | None) -> float:
     if a is None or b is None:
         return math.nan
     diff = a.mu - b.mu
-    root_a = _psd_sqrt(a.sigma)
-    middle = root_a @ b.sigma @ root_a
-    eigenvalues = np.linalg.eigvalsh((middle + middle.T) / 2)
-    trace_sqrt = np.sqrt(np.clip(eigenvalues, 0.0, None)).sum()
+    # torch's LAPACK honours torch.set_num_threads, which NumPy's BLAS threads do not.
+    sigma_a = torch.from_numpy(np.asarray(a.sigma, dtype=np.float64))
+    sigma_b = torch.from_numpy(np.asarray(b.sigma, dtype=np.float64))
+    root_a = _psd_sqrt(sigma_a)
+    middle = root_a @ sigma_b @ root_a
+    eigenvalues = torch.linalg.eigvalsh((middle + middle.T) / 2)
+    trace_sqrt = float(eigenvalues.clamp_min(0.0).sqrt().sum())
     return float(diff @ diff + np.trace(a.sigma) + np.trace(b.sigma) - 2.0 * trace_sqrt)
 
 
-def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
+def _psd_sqrt(matrix: torch.Tensor) -> torch.Tensor:
     """Symmetric square root of a covariance matrix (negative round-off eigenvalues set to 0)."""
-    eigenvalues, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
-    return (vectors * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ vectors.T
+    eigenvalues, vectors = torch.linalg.eigh((matrix + matrix.T) / 2)
+    return (vectors * eigenvalues.clamp_min(0.0).sqrt()) @ vectors.T
