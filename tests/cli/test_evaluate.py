@@ -46,3 +46,17 @@ def test_bad_files_give_one_line_errors(tmp_path, capsys, content, message) -> N
 def test_missing_file(tmp_path, capsys) -> None:
     assert main(["evaluate", str(tmp_path / "nope.smi"), "-q"]) == 1
     assert "no such file" in capsys.readouterr().err
+
+
+def test_evaluate_guacamol_suite(tmp_path) -> None:
+    gen = tmp_path / "gen.smi"
+    gen.write_text("CCO\nc1ccccc1\nCCCl\nCC(=O)Nc1ccc(O)cc1\nCCBr\nCCCBr\n")
+    train = tmp_path / "train.smi"
+    train.write_text("CCO\nc1ccccc1O\nCC(=O)Nc1ccc(O)cc1\nCCN\nCCCC\nCCOC\n")
+    out = tmp_path / "out.json"
+    code = main(["evaluate", str(gen), "--suite", "guacamol", "--train", str(train),
+                 "--guacamol-samples", "6", "--json", str(out), "-q", "--jobs", "1"])  # fmt: skip
+    assert code == 0
+    scores = json.loads(out.read_text())
+    assert set(scores) == {"validity", "uniqueness", "novelty", "KL_divergence", "FCD_score", "FCD"}
+    assert scores["validity"] == 1.0 and scores["novelty"] == pytest.approx(4 / 6)
