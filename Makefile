@@ -29,6 +29,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/roundtrip.py
+	$(BIN)/python benchmarks/metrics.py $(if $(REFERENCE_PYTHON),--reference-python $(REFERENCE_PYTHON))
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks tools

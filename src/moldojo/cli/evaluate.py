@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
             ),
         )  # fmt: skip
         prefix = "GuacaMol/" if args.suite == "all" else ""
-        results.update({f"{prefix}{k}": v for k, v in result_g.to_dict().items()})
+        results.update({f"{prefix}{k}": v for k, v in result_g.scores().items()})
         notes.extend(result_g.notes)
     for note in notes:
         print(f"moldojo: note: {note}", file=sys.stderr)

@@ -7,13 +7,23 @@ nothing from ``moldojo.nn`` or ``moldojo.models``.
 
 from __future__ import annotations
 
+from moldojo.evaluation.guacamol import (
+    GuacamolReference,
+    GuacamolResult,
+    guacamol_metrics,
+    guacamol_reference,
+)
 from moldojo.evaluation.moses import MOSES_KEYS, MosesResult, moses_metrics, moses_train_smiles
 from moldojo.evaluation.reference import ReferenceStats, moses_reference, reference_from_smiles
 
 __all__ = [
     "MOSES_KEYS",
+    "GuacamolReference",
+    "GuacamolResult",
     "MosesResult",
     "ReferenceStats",
+    "guacamol_metrics",
+    "guacamol_reference",
     "moses_metrics",
     "moses_reference",
     "moses_train_smiles",

@@ -40,15 +40,12 @@ def max_similarity(
     *,
     device: str | torch.device = "cpu",
     block: int = 4096,
-    exclude_self: bool = False,
 ) -> np.ndarray:
     """``[G]`` largest Tanimoto similarity of each generated fingerprint to any reference one.
 
     Args:
         reference: ``[R, F]`` uint8 0/1 fingerprints.
         generated: ``[G, F]`` uint8 0/1 fingerprints.
-        exclude_self: ``generated`` *is* ``reference``; compare each row with the others only
-            (0 when there is no other), as GuacaMol's internal similarity does.
 
     Three things make this fast without changing a value:
 
@@ -69,8 +66,6 @@ def max_similarity(
         dtype=bool,
         count=len(generated),
     )
-    if exclude_self:
-        exact[:] = False
     best[exact] = 1.0
     counts = generated.sum(1)
     # An empty fingerprint is 1 from another empty one (then it is exact) and 0 from the rest.
@@ -94,10 +89,6 @@ def max_similarity(
             stop = first + block
             c = F.embedding_bag(bag_t[first:stop], columns, mode="sum")  # (g, block) counts
             c.div_(a[first:stop, None] + b[None, :])
-            if exclude_self:
-                rows = torch.from_numpy(todo[first:stop]).to(device) - start
-                inside = torch.nonzero((rows >= 0) & (rows < len(ref))).squeeze(1)
-                c[inside, rows[inside]] = -1.0
             torch.maximum(ratio[first:stop], c.amax(1), out=ratio[first:stop])
     ratio64 = ratio.double().cpu().numpy()
     best[todo] = ratio64 / (1.0 - ratio64)
