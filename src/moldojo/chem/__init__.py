@@ -16,12 +16,14 @@ from moldojo.chem.graph import (
     mol_to_graph,
     roundtrip,
 )
+from moldojo.chem.motifs import MotifNode, MotifTree, assemble, decompose
 from moldojo.chem.smiles import (
     SKIP_REASONS,
     canonical_smiles,
     parse_smiles,
     quiet_rdkit,
 )
+from moldojo.chem.vocab import MotifVocabulary, build_vocabulary, check_motifs
 
 __all__ = [
     "BOND_TYPES",
@@ -29,7 +31,14 @@ __all__ = [
     "SKIP_REASONS",
     "GraphConfig",
     "MolGraph",
+    "MotifNode",
+    "MotifTree",
+    "MotifVocabulary",
+    "assemble",
+    "build_vocabulary",
     "canonical_smiles",
+    "check_motifs",
+    "decompose",
     "graph_to_mol",
     "graph_to_smiles",
     "mol_to_graph",
