@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -35,17 +34,28 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "metrics"
 
 
+_MEASURE = (
+    "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+    "sys.stderr.write('peak_kb=%d\\n' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+    "sys.exit(code)"
+)
+
+
 def _run(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MB of the largest process of the run, and stdout."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall seconds, peak RSS in MB of the largest process of the run, and stdout.
+
+    The command runs under a fresh launcher process, so that its children's peak is its own.
+    """
     start = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *command],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"failed ({done.returncode}): {' '.join(command)}\n{done.stderr[-3000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is a running maximum: a smaller later run shows the earlier peak.
-    return seconds, max(peak, before) / 1024 if peak > before else float("nan"), done.stdout
+    peak_kb = int(done.stderr.rsplit("peak_kb=", 1)[1].split()[0])
+    return seconds, peak_kb / 1024, done.stdout
 
 
 def main() -> int:
