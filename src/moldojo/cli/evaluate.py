@@ -71,10 +71,12 @@ def read_generated(path: str) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     import os
 
+    import numpy as np
     import torch
 
     from moldojo.evaluation.moses import describe_all, moses_metrics
     from moldojo.evaluation.reference import moses_reference, reference_from_source
+    from moldojo.evaluation.training import training_set
 
     jobs = args.jobs or os.cpu_count() or 1
     if jobs < 1:
@@ -99,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
             test = reference_from_source(
                 resolve_one(args.ref), jobs=jobs, device=device, progress=progress
             )
-        train = _moses_train(args.train, jobs, progress)
+        train = training_set(args.train, jobs=jobs, progress=progress)
         result = moses_metrics(
             generated, test=test, train=train, jobs=jobs, device=device, progress=progress,
             records=records,
@@ -120,14 +122,14 @@ def run(args: argparse.Namespace) -> int:
                 "SA": [r.sa for r in records if r.recanonical],
                 "weight": [r.weight for r in records if r.recanonical],
             }
+            arrays = {k: np.asarray(v, dtype=float) for k, v in values.items()}
             written = plot_property_histograms(
-                {k: _array(v) for k, v in values.items()}, test.properties, args.plots,
-                reference_name=test.name,
-            )  # fmt: skip
+                arrays, test.properties, args.plots, reference_name=test.name
+            )
             print(f"moldojo: wrote {len(written)} plots to {args.plots}", file=sys.stderr)
     if args.suite in ("guacamol", "all"):
         from moldojo.evaluation.guacamol import guacamol_metrics
-        from moldojo.evaluation.training import training_set, training_smiles
+        from moldojo.evaluation.training import training_smiles
 
         result_g = guacamol_metrics(
             generated, training_smiles(args.train), number_samples=args.guacamol_samples,
@@ -146,18 +148,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         write_json({k: (None if _undefined(v) else v) for k, v in results.items()}, args.json)
     return 0
-
-
-def _moses_train(spec: str, jobs: int, progress: bool | None) -> frozenset[str]:
-    from moldojo.evaluation.training import training_set
-
-    return training_set(spec, jobs=jobs, progress=progress)
-
-
-def _array(values: list[float]):
-    import numpy as np
-
-    return np.asarray(values, dtype=float)
 
 
 def _undefined(value: float) -> bool:

@@ -50,6 +50,7 @@ __all__ = [
     "check_source",
     "featurize",
     "load_dataset",
+    "progress_bar",
 ]
 
 log = logging.getLogger(__name__)
@@ -228,7 +229,7 @@ def featurize(
     graphs: list[MolGraph] = []
     skipped: Counter[str] = Counter()
     examples: list[Rejection] = []
-    bar = _progress(len(records), f"featurising {source.name}", progress)
+    bar = progress_bar(len(records), f"featurising {source.name}", progress)
     for chunk in _map_chunks(_featurize_chunk, records, config, jobs):
         for kept, rejected in chunk:
             if rejected is not None:
@@ -318,7 +319,7 @@ def check_source(
     skipped: Counter[str] = Counter()
     failures: list[Rejection] = []
     parsed = ok = 0
-    bar = _progress(len(records), f"checking {source.name}", progress)
+    bar = progress_bar(len(records), f"checking {source.name}", progress)
     for chunk in _map_chunks(_check_chunk, records, config, jobs):
         for outcome in chunk:
             if outcome is None:
@@ -405,7 +406,9 @@ def _map_chunks(
         yield from pool.imap(worker, tasks)
 
 
-def _progress(total: int, description: str, show: bool | None) -> tqdm:
+def progress_bar(total: int, description: str, show: bool | None) -> tqdm:
+    """A tqdm bar over molecules on stderr; ``show=None`` shows it only when stderr is a
+    terminal."""
     if show is None:
         show = sys.stderr.isatty()
     return tqdm(total=total, desc=description, unit="mol", disable=not show, file=sys.stderr)

@@ -170,12 +170,10 @@ def moses_metrics(
     test_scaffolds = (
         test_scaffolds if test_scaffolds is not None else moses_reference("test-scaffolds")
     )
-    canonical = [r.canonical for r in usable]
     # fcd_torch canonicalises again what MOSES passes it: that is recanonical.
     gen_fcd = fcd_stats([r.recanonical for r in usable], device=device)
     if gen_fcd is None:
         notes.append("FCD needs at least two valid molecules")
-    del canonical
     fragments: Counter = Counter()
     scaffolds: Counter = Counter()
     for record, weight in zip(unique, weights, strict=True):

@@ -13,21 +13,13 @@ from collections.abc import Callable, Sequence
 from multiprocessing import get_context
 from typing import TypeVar
 
-from tqdm import tqdm
-
 from moldojo.chem.smiles import quiet_rdkit
+from moldojo.data.dataset import progress_bar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-__all__ = ["pmap", "progress_bar"]
-
-
-def progress_bar(total: int, description: str, show: bool | None, unit: str = "mol") -> tqdm:
-    """A tqdm bar on stderr; ``show=None`` shows it only when stderr is a terminal."""
-    if show is None:
-        show = sys.stderr.isatty()
-    return tqdm(total=total, desc=description, unit=unit, disable=not show, file=sys.stderr)
+__all__ = ["pmap"]
 
 
 def _apply(args: tuple[Callable[[T], R], Sequence[T]]) -> list[R]:
