@@ -16,13 +16,35 @@ import traceback
 from collections.abc import Iterator, Sequence
 
 from moldojo import __version__
-from moldojo.cli import data, dojo, evaluate, motifs, vocab
+from moldojo.cli import (
+    data,
+    decode,
+    dojo,
+    encode,
+    evaluate,
+    motifs,
+    reconstruct,
+    sample,
+    train,
+    vocab,
+)
 from moldojo.cli.common import OneLineErrorParser, add_shared_flags
 from moldojo.errors import MoldojoError
 
 __all__ = ["build_parser", "main"]
 
-VERBS = {"data": data, "dojo": dojo, "evaluate": evaluate, "vocab": vocab, "motifs": motifs}
+VERBS = {
+    "data": data,
+    "dojo": dojo,
+    "train": train,
+    "sample": sample,
+    "reconstruct": reconstruct,
+    "encode": encode,
+    "decode": decode,
+    "evaluate": evaluate,
+    "vocab": vocab,
+    "motifs": motifs,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,7 +19,7 @@ from moldojo.chem import GraphConfig
 from moldojo.chem.config import atomic_number
 from moldojo.data.packed import PackedGraphs
 
-__all__ = ["EDGE_DIM", "FeatureSpec", "featurize_batch"]
+__all__ = ["EDGE_DIM", "FeatureSpec", "featurize_batch", "ranges"]
 
 _CHARGES = np.arange(-2, 3)
 _MAX_HS = 4
@@ -72,12 +72,12 @@ def featurize_batch(
     starts, stops = graphs.atom_ptr[indices], graphs.atom_ptr[indices + 1]
     sizes = stops - starts
     ptr = np.concatenate([[0], np.cumsum(sizes)])
-    atom_rows = _ranges(starts, sizes)
+    atom_rows = ranges(starts, sizes)
     x = spec.node_features({k: v[atom_rows] for k, v in graphs.atoms.items()})
 
     bond_starts, bond_stops = graphs.bond_ptr[indices], graphs.bond_ptr[indices + 1]
     bond_sizes = bond_stops - bond_starts
-    bond_rows = _ranges(bond_starts, bond_sizes)
+    bond_rows = ranges(bond_starts, bond_sizes)
     offsets = np.repeat(ptr[:-1], bond_sizes)  # local -> batch node numbers
     ends = graphs.edge_index[:, bond_rows].astype(np.int64) + offsets
     edge_index = np.concatenate([ends, ends[::-1]], axis=1)
@@ -93,7 +93,7 @@ def featurize_batch(
     }
 
 
-def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+def ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """Concatenation of ``arange(start, start + size)`` for each pair, without a loop."""
     total = int(sizes.sum())
     if total == 0:

@@ -36,11 +36,11 @@ import torch
 from scipy.spatial.distance import cosine as cosine_distance
 from scipy.stats import wasserstein_distance
 
+from moldojo.data.parallel import pmap
 from moldojo.data.sources import moses_data_dir
 from moldojo.errors import DatasetError
 from moldojo.evaluation.fcd import fcd_stats, frechet_distance
 from moldojo.evaluation.molecules import FINGERPRINT_BITS, MolRecord, describe
-from moldojo.evaluation.parallel import pmap
 from moldojo.evaluation.reference import PROPERTIES, ReferenceStats, moses_reference
 from moldojo.evaluation.similarity import (
     dense_fingerprints,

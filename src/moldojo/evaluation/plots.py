@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_property_histograms"]
+__all__ = ["molecule_grid", "plot_property_histograms"]
 
 _TITLES = {"QED": "QED", "logP": "logP (Crippen)", "SA": "SA score", "weight": "molecular weight"}
 
@@ -51,3 +51,20 @@ def plot_property_histograms(
         plt.close(figure)
         written.append(path)
     return written
+
+
+def molecule_grid(smiles: list[str], path: str | Path, *, n: int = 24, per_row: int = 6) -> Path:
+    """Draw the first ``n`` parseable molecules of ``smiles`` in a grid PNG; returns ``path``."""
+    from rdkit import Chem
+    from rdkit.Chem import Draw
+
+    from moldojo.chem.smiles import quiet_rdkit
+
+    with quiet_rdkit():
+        mols = [m for m in (Chem.MolFromSmiles(s) for s in smiles) if m is not None][:n]
+    image = Draw.MolsToGridImage(mols, molsPerRow=per_row, subImgSize=(250, 200),
+                                 legends=[Chem.MolToSmiles(m) for m in mols])  # fmt: skip
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+    return path

@@ -1,0 +1,71 @@
+"""``moldojo train``: train a generative model into a run directory.
+
+The run directory receives the resolved ``config.toml``, ``metrics.jsonl`` (one line per step
+and per validation), ``checkpoints/last.pt`` (every epoch; what ``--resume`` reads), the final
+``model.pt`` and ``curves.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from moldojo.cli.common import resolve_device, show_progress
+from moldojo.errors import ConfigError
+
+HELP = "train a generative model (two-step VAE) into a run directory"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", choices=("two-step",), help="model to train (default two-step)")
+    parser.add_argument("--data", metavar="NAME|FILE",
+                        help="training data: a dataset (its train/valid splits) or a SMILES file "
+                        "(default moses-mini)")  # fmt: skip
+    parser.add_argument("--out", required=True, metavar="RUN_DIR", help="the run directory")
+    parser.add_argument("--config", metavar="FILE.toml", help="run configuration (TOML)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value, e.g. --set two_step.latent_dim=32 "
+                        "(repeatable)")  # fmt: skip
+    parser.add_argument("--epochs", type=int, metavar="N", help="epochs (overrides the config)")
+    parser.add_argument(
+        "--max-minutes",
+        type=float,
+        metavar="M",
+        help="stop after M minutes (checkpoint written; --resume continues)",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the run in RUN_DIR from checkpoints/last.pt"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from moldojo.training.run import load_run_config, train, with_epochs
+
+    out = Path(args.out)
+    overrides = []
+    if args.model:
+        overrides.append(f"model={args.model}")
+    if args.data:
+        overrides.append(f"data={args.data}")
+    if args.resume:
+        if args.config:
+            raise ConfigError("--resume reads RUN_DIR/config.toml; leave out --config")
+        if not (out / "config.toml").exists():
+            raise ConfigError(f"cannot resume: {out / 'config.toml'} does not exist")
+        config = load_run_config(out / "config.toml", [*overrides, *args.set])
+    else:
+        config = load_run_config(args.config, [*overrides, *args.set])
+        if "seed" not in {s.split("=", 1)[0] for s in args.set} and args.seed:
+            config = load_run_config(args.config, [*overrides, *args.set, f"seed={args.seed}"])
+    config = with_epochs(config, args.epochs)
+    summary = train(
+        config, out, resume=args.resume, max_minutes=args.max_minutes,
+        device=resolve_device(args.device), progress=show_progress(args),
+    )  # fmt: skip
+    valid = ", ".join(f"{k} {v:.3f}" for k, v in summary.valid.items())
+    how = "stopped at the time budget" if summary.stopped == "budget" else "done"
+    print(f"{how}: {summary.steps} steps, {summary.epochs} epochs, {summary.seconds:.0f} s, "
+          f"{summary.molecules_per_second:.0f} molecules/s")  # fmt: skip
+    print(f"validation: {valid}")
+    print(f"model: {out / 'model.pt'}")
+    return 0

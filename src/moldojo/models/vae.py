@@ -1,0 +1,92 @@
+"""What every molecule VAE shares: the Gaussian posterior, its KL, and the KL-annealing schedules.
+
+Kingma & Welling 2014 for the reparameterisation and the analytic KL; Bowman et al. 2016
+("Generating Sentences from a Continuous Space") for KL annealing against posterior collapse,
+with its linear and sigmoid warm-ups; Fu et al. 2019 ("Cyclical Annealing Schedule") for the
+cyclical one.
+
+Imports torch only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from moldojo.errors import ConfigError
+
+__all__ = ["KLSchedule", "gaussian_kl", "reparameterize"]
+
+SCHEDULES = ("constant", "linear", "cyclical", "sigmoid")
+
+
+def reparameterize(mu: Tensor, logvar: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    """``z = mu + exp(logvar / 2) * eps`` with ``eps ~ N(0, I)`` drawn from ``generator``.
+
+    Shapes: mu, logvar: ``[B, D]``; returns ``[B, D]``.
+    """
+    eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
+    """``KL(N(mu, diag(exp(logvar))) || N(0, I))`` per row, summed over the latent dimensions.
+
+    Shapes: mu, logvar: ``[B, D]``; returns ``[B]``.
+    """
+    return -0.5 * (1.0 + logvar - mu.pow(2) - logvar.exp()).sum(dim=-1)
+
+
+@dataclass(frozen=True)
+class KLSchedule:
+    """The weight ``beta`` of the KL term as a function of the training step.
+
+    ::
+
+        constant:  beta = beta_max
+        linear:    beta = beta_max * min(1, step / warmup_steps)
+        sigmoid:   beta = beta_max * sigmoid(10 * (step / warmup_steps - 0.5))
+        cyclical:  beta = beta_max * min(1, 2 * (step mod cycle_steps) / cycle_steps)
+
+    The cyclical schedule (Fu et al. 2019) rises linearly during the first half of each cycle
+    and stays at ``beta_max`` for the second half.
+
+    Args:
+        kind: ``"constant"``, ``"linear"``, ``"cyclical"`` or ``"sigmoid"``.
+        beta_max: the final (or plateau) weight.
+        warmup_steps: steps to reach ``beta_max`` (linear, sigmoid).
+        cycle_steps: length of one cycle (cyclical).
+    """
+
+    kind: Literal["constant", "linear", "cyclical", "sigmoid"] = "linear"
+    beta_max: float = 0.1
+    warmup_steps: int = 5000
+    cycle_steps: int = 5000
+
+    def __post_init__(self) -> None:
+        if self.kind not in SCHEDULES:
+            raise ConfigError(f"kl.kind={self.kind!r} is not one of {SCHEDULES}")
+        if not self.beta_max >= 0:
+            raise ConfigError(f"kl.beta_max={self.beta_max!r} must be >= 0")
+        for name in ("warmup_steps", "cycle_steps"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"kl.{name}={getattr(self, name)!r} must be >= 1")
+
+    def __call__(self, step: int) -> float:
+        if self.kind == "constant":
+            return self.beta_max
+        if self.kind == "linear":
+            return self.beta_max * min(1.0, step / self.warmup_steps)
+        if self.kind == "sigmoid":
+            x = 10.0 * (step / self.warmup_steps - 0.5)
+            return (
+                self.beta_max / (1.0 + math.exp(-x))
+                if step < self.warmup_steps
+                else (self.beta_max)
+            )
+        phase = (step % self.cycle_steps) / self.cycle_steps
+        return self.beta_max * min(1.0, 2.0 * phase)

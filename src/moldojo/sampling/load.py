@@ -1,0 +1,62 @@
+"""Open a run directory, a checkpoint file or the model shipped in the package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from moldojo.errors import CheckpointError
+from moldojo.training.checkpoint import load_checkpoint
+
+__all__ = ["DEFAULT_MODEL", "load", "resolve_checkpoint"]
+
+#: The model shipped inside the package, used when no run directory is given.
+DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "pretrained" / "two_step.pt"
+
+
+def resolve_checkpoint(path: str | Path | None) -> Path:
+    """The checkpoint file of ``path``: a ``.pt`` file as given; in a run directory its final
+    ``model.pt``, else the latest ``checkpoints/last.pt``; the shipped model when None."""
+    if path is None:
+        if not DEFAULT_MODEL.exists():
+            raise CheckpointError(
+                f"no model is shipped in this installation ({DEFAULT_MODEL} is missing); "
+                "give a run directory trained with 'moldojo train'"
+            )
+        return DEFAULT_MODEL
+    path = Path(path)
+    if path.is_dir():
+        for candidate in (path / "model.pt", path / "checkpoints" / "last.pt"):
+            if candidate.exists():
+                return candidate
+        raise CheckpointError(
+            f"{path} holds neither model.pt nor checkpoints/last.pt; is it a run directory of "
+            "'moldojo train'?"
+        )
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such run directory or checkpoint file")
+    return path
+
+
+def load(path: str | Path | None = None, *, device: str | torch.device = "cpu"):  # noqa: ANN201
+    """A trained model as a generator with ``encode``, ``decode``, ``sample``, ``reconstruct``.
+
+    Args:
+        path: a run directory of ``moldojo train``, a checkpoint file, or None for the model
+            shipped in the package.
+        device: where the model runs.
+
+    Raises:
+        CheckpointError: nothing loadable at ``path``, or a model kind this version lacks.
+    """
+    from moldojo.sampling.two_step import TwoStepGenerator
+
+    file = resolve_checkpoint(path)
+    checkpoint = load_checkpoint(file)
+    kinds = {"two-step": TwoStepGenerator}
+    if checkpoint.model_kind not in kinds:
+        raise CheckpointError(
+            f"{file} holds a {checkpoint.model_kind!r} model; this moldojo loads {sorted(kinds)}"
+        )
+    return kinds[checkpoint.model_kind].from_checkpoint(checkpoint, device=device)

@@ -1,0 +1,321 @@
+"""The training loop every model shares: Adam, clipping, KL annealing, budgets, checkpoints.
+
+A model plugs in through a :class:`Task` (its batches, its loss, its validation); the loop
+owns the rest: epochs of shuffled batches, a KL weight from the schedule, gradient clipping,
+a line of ``metrics.jsonl`` per step, validation and a checkpoint at the end of each epoch,
+a wall-clock budget, ``resume``, training curves as a PNG, and a progress bar on stderr.
+
+A run directory holds::
+
+    config.toml            the resolved run configuration (written by the caller)
+    metrics.jsonl          one JSON object per step ("kind": "train") and per validation
+    checkpoints/last.pt    model, optimiser, step and position in the epoch: what resume reads
+    model.pt               the model alone, written whenever the loop stops: what load reads
+    curves.png             losses, KL weight and validation metrics
+
+Shuffling is a function of ``(seed, epoch)`` and the noise of step ``s`` of ``(seed, s)``, so a
+resumed run takes exactly the batches and draws the uninterrupted run would have.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from moldojo.data.dataset import progress_bar
+from moldojo.errors import CheckpointError, ConfigError
+from moldojo.models.vae import KLSchedule
+from moldojo.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+
+__all__ = ["Task", "TrainConfig", "TrainSummary", "fit", "plot_curves"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train, whatever the model.
+
+    Args:
+        epochs: passes over the training set.
+        batch_size: molecules per step.
+        lr: Adam's learning rate in the first epoch.
+        lr_decay: factor applied to the learning rate after every epoch.
+        clip_norm: gradients are clipped to this global norm.
+        kl: the KL weight schedule (:class:`~moldojo.models.vae.KLSchedule`).
+        valid_molecules: validation molecules reconstructed after every epoch.
+        valid_samples: molecules sampled from the prior after every epoch, for validity.
+        jobs: worker processes for data preparation.
+    """
+
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 1e-3
+    lr_decay: float = 0.95
+    clip_norm: float = 5.0
+    kl: KLSchedule = field(default_factory=KLSchedule)
+    valid_molecules: int = 500
+    valid_samples: int = 500
+    jobs: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "jobs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"train.{name}={value!r} must be a positive integer")
+        for name in ("valid_molecules", "valid_samples"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"train.{name}={getattr(self, name)!r} must be >= 0")
+        if not self.lr > 0 or not 0 < self.lr_decay <= 1 or not self.clip_norm > 0:
+            raise ConfigError(
+                f"train.lr={self.lr!r} and train.clip_norm={self.clip_norm!r} must be > 0, "
+                f"train.lr_decay={self.lr_decay!r} in (0, 1]"
+            )
+
+
+class Task(Protocol):
+    """What the loop needs from a model."""
+
+    model: nn.Module
+    model_kind: str
+    num_train: int
+
+    def batch(self, indices: np.ndarray) -> Any:
+        """The training batch of molecules ``indices`` (with a ``.to(device)`` method)."""
+
+    def loss(self, batch: Any, beta: float, generator: torch.Generator) -> dict[str, Tensor]:
+        """``{"loss": scalar to minimise, ...parts and accuracies}`` on one batch."""
+
+    def validate(self) -> dict[str, float]:
+        """Validation metrics, e.g. reconstruction and validity (model in eval mode)."""
+
+    def vocabulary(self) -> object:
+        """Plain data saved with the weights, so that the model can be rebuilt."""
+
+
+@dataclass(frozen=True)
+class TrainSummary:
+    """What one call of :func:`fit` did.
+
+    Attributes:
+        steps: optimisation steps in total (across resumes).
+        epochs: complete epochs in total.
+        seconds: training seconds of this call (validation included).
+        molecules_per_second: training throughput of this call (steps only).
+        stopped: ``"done"`` (all epochs) or ``"budget"`` (``max_minutes`` reached).
+        valid: the last validation metrics.
+    """
+
+    steps: int
+    epochs: int
+    seconds: float
+    molecules_per_second: float
+    stopped: str
+    valid: dict[str, float]
+
+
+def fit(
+    task: Task,
+    config: TrainConfig,
+    run_dir: str | Path,
+    *,
+    run_config: dict[str, Any],
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    max_minutes: float | None = None,
+    resume: bool = False,
+    progress: bool | None = None,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+) -> TrainSummary:
+    """Train ``task.model`` for ``config.epochs`` epochs or ``max_minutes``, whichever is first.
+
+    Args:
+        task: the model, its batches, loss and validation.
+        config: the training settings.
+        run_dir: where metrics, checkpoints and curves go.
+        run_config: the resolved run configuration as plain data, saved in checkpoints.
+        seed: seeds shuffling and the reparameterisation noise.
+        device: where the model trains.
+        max_minutes: wall-clock budget of this call; None for no limit.
+        resume: continue from ``run_dir/checkpoints/last.pt``.
+        progress: progress bar; None shows one when stderr is a terminal.
+        on_epoch: called with ``(epoch, valid_metrics)`` after each validation.
+
+    Raises:
+        CheckpointError: ``resume`` and there is nothing to resume from.
+    """
+    run_dir = Path(run_dir)
+    last = run_dir / "checkpoints" / "last.pt"
+    metrics_path = run_dir / "metrics.jsonl"
+    model = task.model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    step, epoch, batch_in_epoch, valid = 0, 0, 0, {}
+    if resume:
+        if not last.exists():
+            raise CheckpointError(f"cannot resume: {last} does not exist")
+        saved = load_checkpoint(last, map_location=device)
+        model.load_state_dict(saved.state_dict)
+        if saved.optimizer_state is not None:
+            optimizer.load_state_dict(saved.optimizer_state)
+        step = saved.step
+        epoch = int(saved.extra.get("epoch", 0))
+        batch_in_epoch = int(saved.extra.get("batch_in_epoch", 0))
+        valid = dict(saved.extra.get("valid", {}))
+        _truncate_metrics(metrics_path, step)
+        log.info("resuming at epoch %d, step %d", epoch + 1, step)
+    elif metrics_path.exists():
+        metrics_path.unlink()
+
+    generator = torch.Generator(device=device)
+    num_batches = math.ceil(task.num_train / config.batch_size)
+    started = time.monotonic()
+    train_seconds, molecules = 0.0, 0
+    stopped = "done"
+
+    def save(final: bool) -> None:
+        extra = {"epoch": epoch, "batch_in_epoch": batch_in_epoch, "valid": valid}
+        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        save_checkpoint(last, Checkpoint(
+            model_kind=task.model_kind, config=run_config, state_dict=state,
+            vocabulary=task.vocabulary(), optimizer_state=optimizer.state_dict(), step=step,
+            extra=extra,
+        ))  # fmt: skip
+        if final:
+            save_checkpoint(run_dir / "model.pt", Checkpoint(
+                model_kind=task.model_kind, config=run_config, state_dict=state,
+                vocabulary=task.vocabulary(), step=step, extra=extra,
+            ))  # fmt: skip
+
+    with metrics_path.open("a") as metrics:
+        while epoch < config.epochs and stopped == "done":
+            lr = config.lr * config.lr_decay**epoch
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            order = np.random.default_rng([seed, epoch]).permutation(task.num_train)
+            bar = progress_bar(num_batches, f"epoch {epoch + 1}/{config.epochs}", progress)
+            bar.update(batch_in_epoch)
+            model.train()
+            while batch_in_epoch < num_batches:
+                if max_minutes is not None and time.monotonic() - started > 60 * max_minutes:
+                    stopped = "budget"
+                    break
+                tick = time.perf_counter()
+                rows = order[
+                    batch_in_epoch * config.batch_size : (batch_in_epoch + 1) * config.batch_size
+                ]
+                batch = task.batch(rows).to(device)
+                beta = config.kl(step)
+                generator.manual_seed(seed * 1_000_003 + step)
+                parts = task.loss(batch, beta, generator)
+                optimizer.zero_grad(set_to_none=True)
+                parts["loss"].backward()
+                grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
+                optimizer.step()
+                seconds = time.perf_counter() - tick
+                train_seconds += seconds
+                molecules += len(rows)
+                step += 1
+                batch_in_epoch += 1
+                row = {"kind": "train", "step": step, "epoch": epoch + 1, "beta": beta, "lr": lr,
+                       "grad_norm": float(grad_norm), "seconds": seconds}  # fmt: skip
+                row.update({k: v.detach().item() for k, v in parts.items()})
+                metrics.write(json.dumps(row) + "\n")
+                bar.set_postfix(loss=f"{row['loss']:.3g}", kl=f"{row['kl']:.3g}", refresh=False)
+                bar.update(1)
+            bar.close()
+            if batch_in_epoch == num_batches:
+                epoch, batch_in_epoch = epoch + 1, 0
+            model.eval()
+            valid = task.validate()
+            model.train()
+            row = {"kind": "valid", "step": step, "epoch": epoch, **valid,
+                   "peak_rss_mb": _peak_rss_mb()}  # fmt: skip
+            metrics.write(json.dumps(row) + "\n")
+            metrics.flush()
+            log.info("epoch %d: %s", epoch, ", ".join(f"{k} {v:.4g}" for k, v in valid.items()))
+            if on_epoch is not None:
+                on_epoch(epoch, valid)
+            save(final=False)
+            plot_curves(metrics_path, run_dir / "curves.png")
+    save(final=True)
+    model.eval()
+    return TrainSummary(
+        steps=step,
+        epochs=epoch,
+        seconds=time.monotonic() - started,
+        molecules_per_second=molecules / train_seconds if train_seconds else 0.0,
+        stopped=stopped,
+        valid=valid,
+    )
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MiB (Linux reports KiB, macOS bytes)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    """Drop rows written after the checkpoint a resumed run starts from."""
+    if not path.exists():
+        return
+    kept = [line for line in path.read_text().splitlines()
+            if line.strip() and json.loads(line).get("step", 0) <= step]  # fmt: skip
+    path.write_text("".join(line + "\n" for line in kept))
+
+
+def plot_curves(metrics_path: str | Path, out: str | Path) -> None:
+    """Training curves of a ``metrics.jsonl`` as a PNG: losses, KL and beta, validation."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [json.loads(line) for line in Path(metrics_path).read_text().splitlines() if line]
+    train = [r for r in rows if r.get("kind") == "train"]
+    valid = [r for r in rows if r.get("kind") == "valid"]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    if train:
+        steps = np.array([r["step"] for r in train])
+        width = max(1, len(train) // 100)
+        for key in [k for k in train[0] if k.endswith("_loss") or k == "loss"]:
+            axes[0].plot(steps, _smooth([r[key] for r in train], width), label=key)
+        axes[0].set_yscale("log")
+        axes[1].plot(steps, _smooth([r["kl"] for r in train], width), label="KL")
+        twin = axes[1].twinx()
+        twin.plot(steps, [r["beta"] for r in train], color="grey", linestyle="--", label="beta")
+        twin.set_ylabel("beta")
+    for key in sorted({k for r in valid for k in r} - {"kind", "step", "epoch", "peak_rss_mb"}):
+        axes[2].plot([r["epoch"] for r in valid], [r.get(key) for r in valid], marker="o",
+                     label=key)  # fmt: skip
+    for ax, title in zip(axes, ("losses (per molecule)", "KL (per molecule)", "validation"),
+                         strict=True):  # fmt: skip
+        ax.set_title(title)
+        ax.set_xlabel("epoch" if ax is axes[2] else "step")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=80)
+    plt.close(fig)
+
+
+def _smooth(values: list[float], width: int) -> np.ndarray:
+    values_arr = np.asarray(values, dtype=np.float64)
+    if width <= 1 or values_arr.size < width:
+        return values_arr
+    kernel = np.ones(width) / width
+    padded = np.concatenate([np.full(width - 1, values_arr[0]), values_arr])
+    return np.convolve(padded, kernel, mode="valid")
