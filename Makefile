@@ -24,8 +24,12 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/python -m pytest -n 2
 
+# The main job: 1,000 molecules from the model shipped in the package, the MOSES suite, a grid.
 demo: $(STAMP)
-	$(BIN)/moldojo data info moses-mini
+	@mkdir -p out/demo
+	$(BIN)/moldojo sample -n 1000 --seed 0 -o out/demo/samples.smi --grid out/demo/grid.png
+	$(BIN)/moldojo evaluate out/demo/samples.smi --json out/demo/metrics.json
+	@echo "samples: out/demo/samples.smi, metrics: out/demo/metrics.json, grid: out/demo/grid.png"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/roundtrip.py

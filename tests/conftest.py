@@ -1,5 +1,6 @@
 """Shared test set-up: one torch thread (a 2-core machine runs the suite ~5x faster that way) and
-a private dataset cache per test session, so tests never read a developer's cache."""
+a private dataset cache per test session, so tests never read a developer's cache. Helpers shared
+by several test folders (``two_step_helpers.py``) sit beside this file, which is on ``sys.path``."""
 
 from __future__ import annotations
 

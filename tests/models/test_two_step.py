@@ -7,32 +7,11 @@ import pytest
 import torch
 from rdkit import Chem
 
-from moldojo.chem import GraphConfig, mol_to_graph, parse_smiles
-from moldojo.data import PackedGraphs
-from moldojo.data.atom_types import AtomTypes, order_graphs
-from moldojo.models.two_step import (
-    TwoStepConfig,
-    complete_pairs,
-    constrained_graph,
-    raw_graph,
-    type_ranks,
-)
-from moldojo.sampling.two_step import TwoStepGenerator, build_two_step
-from moldojo.training.two_step import TwoStepTask, stereo_blind
+from moldojo.models.two_step import complete_pairs, constrained_graph, raw_graph, type_ranks
+from moldojo.training.two_step import stereo_blind
+from two_step_helpers import SMALL, make_task
 
 MOLECULES = ["CC(=O)Nc1ccc(O)cc1", "CCOC(=O)C1CCN(C)CC1", "Cc1ccc(S(N)(=O)=O)cc1", "OCC#CC1CC1"]
-SMALL = TwoStepConfig(hidden_dim=32, decoder_dim=32, latent_dim=16, encoder_layers=2,
-                      decoder_layers=3)  # fmt: skip
-
-
-def make_task(smiles: list[str], config: TwoStepConfig = SMALL, seed: int = 0) -> TwoStepTask:
-    torch.manual_seed(seed)
-    packed = PackedGraphs.from_graphs([mol_to_graph(parse_smiles(s)) for s in smiles])
-    types = AtomTypes.build(packed)
-    model = build_two_step(config, types, GraphConfig())
-    generator = TwoStepGenerator(model, types, GraphConfig())
-    return TwoStepTask(generator, order_graphs(packed, types, progress=False), smiles,
-                       valid_samples=20)  # fmt: skip
 
 
 def test_complete_pairs_lists_every_pair_once() -> None:

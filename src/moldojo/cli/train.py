@@ -47,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
         overrides.append(f"model={args.model}")
     if args.data:
         overrides.append(f"data={args.data}")
+    if args.seed and not any(item.startswith("seed=") for item in args.set):
+        overrides.append(f"seed={args.seed}")  # --seed S is --set seed=S
     if args.resume:
         if args.config:
             raise ConfigError("--resume reads RUN_DIR/config.toml; leave out --config")
@@ -55,8 +57,6 @@ def run(args: argparse.Namespace) -> int:
         config = load_run_config(out / "config.toml", [*overrides, *args.set])
     else:
         config = load_run_config(args.config, [*overrides, *args.set])
-        if "seed" not in {s.split("=", 1)[0] for s in args.set} and args.seed:
-            config = load_run_config(args.config, [*overrides, *args.set, f"seed={args.seed}"])
     config = with_epochs(config, args.epochs)
     summary = train(
         config, out, resume=args.resume, max_minutes=args.max_minutes,

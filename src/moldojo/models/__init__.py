@@ -1,4 +1,5 @@
-"""Models built from the dojo's layers: the property regressor now, the VAEs next.
+"""Models built from the dojo's layers: the property regressor, the VAE building blocks
+(:mod:`~moldojo.models.vae`) and the two-step VAE (:mod:`~moldojo.models.two_step`).
 
-Imports torch and :mod:`moldojo.nn`; no RDKit.
+Imports torch, NumPy and :mod:`moldojo.nn`; no RDKit.
 """

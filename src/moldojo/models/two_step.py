@@ -156,7 +156,8 @@ class BondProbabilities:
             molecule ``b``'s pairs are ``pair_ptr[b]:pair_ptr[b + 1]``.
         pair_ptr: ``[B + 1]`` pair offsets.
         probs: ``[P, 4]`` probabilities of no bond, single, double, triple.
-        too_large: ``[B]`` bool, bags refused (emptied) for having more than ``max_atoms``.
+        too_large: ``[B]`` bool, bags refused (emptied) for having more than
+            ``2 * max_atoms`` atoms.
     """
 
     counts: np.ndarray
@@ -241,7 +242,9 @@ class TwoStepVAE(nn.Module):
         edge_dim: encoder input edge feature size.
         num_types: ``T``, the number of atom types.
         max_count: the largest count of one type; counts are classes ``0..max_count``.
-        max_atoms: decoded bags with more atoms than this are refused (counted as failures).
+        max_atoms: the largest training molecule; decoded bags with more than twice as many
+            atoms are refused (counted as ``too_large`` failures), a guard against runaway
+            sizes that leaves room for molecules somewhat larger than any seen.
         class_weights: ``[4]`` bond class weights of the loss (ones if None).
     """
 
@@ -419,7 +422,7 @@ class TwoStepVAE(nn.Module):
 
         Returns:
             The bags and the bond probabilities of every pair, corrected for the class weights.
-            A bag larger than ``max_atoms`` is emptied (zero atoms: a failed decoding).
+            A bag larger than ``2 * max_atoms`` is emptied (zero atoms: a failed decoding).
         """
         logits = self.count_logits(z)
         if temperature > 0:
@@ -429,7 +432,7 @@ class TwoStepVAE(nn.Module):
             counts = counts.to(z.device).view(logits.shape[:2])
         else:
             counts = logits.argmax(-1)
-        too_large = counts.sum(1) > self.max_atoms
+        too_large = counts.sum(1) > 2 * self.max_atoms
         counts = torch.where(too_large.unsqueeze(1), torch.zeros_like(counts), counts)
         num = z.shape[0]
         types = torch.arange(self.num_types, device=z.device).repeat(num)

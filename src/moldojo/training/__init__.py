@@ -1,5 +1,8 @@
-"""Training: the checkpoint format now, the training loop later.
+"""Training: the checkpoint format, the shared training loop, and each model's training task.
 
-Sits above the model layer: may import torch and moldojo's ``models``, ``nn``, ``data`` and
-``chem`` packages, never ``sampling``, ``evaluation``, ``search`` or ``cli``.
+Sits above the model layer and :mod:`moldojo.sampling` (validation samples and reconstructs
+through the same generator users get from :func:`moldojo.load`): may import torch and moldojo's
+``sampling``, ``models``, ``nn``, ``data`` and ``chem`` packages, never ``evaluation``,
+``search`` or ``cli``. (:mod:`moldojo.training.checkpoint` imports nothing from moldojo but its
+errors, so that ``sampling`` can read checkpoints without a cycle.)
 """

@@ -155,6 +155,7 @@ def fit(
         CheckpointError: ``resume`` and there is nothing to resume from.
     """
     run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
     last = run_dir / "checkpoints" / "last.pt"
     metrics_path = run_dir / "metrics.jsonl"
     model = task.model.to(device)
