@@ -34,6 +34,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/roundtrip.py
 	$(BIN)/python benchmarks/metrics.py $(if $(REFERENCE_PYTHON),--reference-python $(REFERENCE_PYTHON))
+	$(BIN)/python benchmarks/two_step.py src/moldojo/pretrained/two_step.pt --data moses-mini
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks tools

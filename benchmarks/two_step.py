@@ -1,6 +1,6 @@
 """Two-step VAE: reconstruction, validity, uniqueness, novelty, FCD and speed of a trained run.
 
-    python benchmarks/two_step.py RUN_DIR --data qm9|moses-mini [--reconstruct 1000]
+    python benchmarks/two_step.py RUN_DIR|MODEL.pt --data qm9|moses-mini [--reconstruct 1000]
                                   [--samples 10000] [--seed 0] [--json OUT]
 
 * Reconstruction: the first ``--reconstruct`` molecules of the dataset's test split, encoded to
@@ -38,8 +38,10 @@ from moldojo.evaluation.training import training_set
 from moldojo.training.run import RunConfig
 
 
-def training_speed(run_dir: Path) -> tuple[float, int]:
-    """Molecules/s over the logged steps, and the number of steps."""
+def training_speed(run_dir: Path) -> tuple[float | str, int | str]:
+    """Molecules/s over the logged steps, and the number of steps (n/a for a bare .pt file)."""
+    if not (run_dir / "metrics.jsonl").exists():
+        return "n/a", "n/a"
     config = load_config(RunConfig, run_dir / "config.toml")
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     steps = [r for r in rows if r["kind"] == "train"]

@@ -154,12 +154,19 @@ def test_constrained_decoding_keeps_the_largest_fragment() -> None:
 @pytest.mark.parametrize(
     ("probs", "reason"),
     [
-        (np.array([[0.9, 0.1, 0.0, 0.0]]), "disconnected"),  # two CH3 unbonded... and valence
-        (np.array([[0.1, 0.0, 0.9, 0.0]]), "valence"),
+        (np.array([[0.9, 0.1, 0.0, 0.0]]), "disconnected"),  # two CH3, unbonded
+        (np.array([[0.1, 0.0, 0.9, 0.0]]), "valence"),  # CH3=CH3
     ],
 )
 def test_raw_decoding_reports_why_it_failed(probs: np.ndarray, reason: str) -> None:
     node_type = np.array([1, 1])
     graph, why = raw_graph(node_type, np.array([0]), np.array([1]), probs, VALENCES)
     assert graph is None
-    assert why in {reason, "valence"}
+    assert why == reason
+
+
+def test_raw_decoding_fills_open_valences_with_hydrogens() -> None:
+    # C(H0)-CH3: the carbon has one bond of four, so it becomes CH3 too (ethane)
+    graph, why = raw_graph(np.array([0, 1]), np.array([0]), np.array([1]),
+                           np.array([[0.1, 0.9, 0.0, 0.0]]), VALENCES)  # fmt: skip
+    assert why == "" and graph.extra_hs.tolist() == [3, 0]

@@ -466,9 +466,12 @@ def raw_graph(
 ) -> tuple[DecodedGraph | None, str]:
     """The most likely class of every pair, taken as it is ("validity without constraints").
 
-    Returns ``(graph, "")``, or ``(None, reason)`` when the molecule is empty, disconnected,
-    or an atom's bond orders add up to a valence its type never has (which would leave a
-    radical or an impossible atom).
+    As in the papers' "validity without constraints" (GraphVAE, CGVAE, Bresson & Laurent), the
+    argmax graph must be one connected molecule in which no atom has more bonds than its type
+    allows; open valences are filled with hydrogens (RDKit's implicit hydrogens in those papers).
+
+    Returns ``(graph, "")``, or ``(None, reason)`` with reason ``"empty"``, ``"valence"`` (an
+    atom's bond orders exceed its type's largest valence) or ``"disconnected"``.
     """
     n = node_type.shape[0]
     if n == 0:
@@ -476,17 +479,16 @@ def raw_graph(
     label = probs.argmax(1)
     bonded = label > 0
     u, v, order = src[bonded], dst[bonded], label[bonded]
-    total = np.bincount(u, order, n) + np.bincount(v, order, n)
-    for atom in range(n):
-        if int(total[atom]) not in valences[node_type[atom]]:
-            return None, "valence"
+    total = (np.bincount(u, order, n) + np.bincount(v, order, n)).astype(np.int64)
+    if any(total[a] > max(valences[t]) for a, t in enumerate(node_type.tolist())):
+        return None, "valence"
     if _num_components(n, u, v) > 1:
         return None, "disconnected"
     graph = DecodedGraph(
         node_type=node_type.copy(),
         edge_index=np.stack([u, v]).astype(np.int64),
         bond_order=order.astype(np.int64),
-        extra_hs=np.zeros(n, dtype=np.int64),
+        extra_hs=_fill_hydrogens(node_type, total, valences),
     )
     return graph, ""
 
@@ -552,10 +554,7 @@ def constrained_graph(
     edges = np.array([[new_index[a], new_index[b]] for a, b, _ in kept], dtype=np.int64)
     types = node_type[keep]
     used = (capacity - remaining)[keep]
-    extra = np.array(
-        [min(v for v in valences[t] if v >= u) - u for t, u in zip(types, used, strict=True)],
-        dtype=np.int64,
-    )
+    extra = _fill_hydrogens(types, used, valences)
     graph = DecodedGraph(
         node_type=types.copy(),
         edge_index=edges.T.reshape(2, -1),
@@ -582,6 +581,16 @@ class _DenseBlock(nn.Module):
         h = h + self.dropout(torch.relu(self.node_norm(h_new)))
         e = e + self.dropout(torch.relu(self.edge_norm(e_new)))
         return h, e
+
+
+def _fill_hydrogens(
+    node_type: np.ndarray, used: np.ndarray, valences: Sequence[Sequence[int]]
+) -> np.ndarray:
+    """Hydrogens that bring each atom's bond orders ``used`` up to its type's next valence."""
+    return np.array(
+        [min(v for v in valences[t] if v >= u) - u for t, u in zip(node_type, used, strict=True)],
+        dtype=np.int64,
+    )
 
 
 def _num_components(n: int, u: np.ndarray, v: np.ndarray) -> int:
