@@ -29,9 +29,11 @@ default, so that "no bond everywhere" is not a cheap minimum; the no-bond class 
 pairs) + ``beta * KL``, each summed per molecule and averaged over the batch. Step 2 is trained
 on the true bag (teacher forcing).
 
-**Decoding** (:meth:`TwoStepVAE.decode`) returns bond probabilities corrected back for the class
-weights (a classifier trained with weights ``w_c`` estimates ``p_c`` scaled by ``w_c``), which
-:func:`raw_graph` turns into the argmax graph and :func:`constrained_graph` into a valid one.
+**Decoding** (:meth:`TwoStepVAE.decode`) returns the bag and the bond probabilities of every
+pair, which :func:`raw_graph` turns into the argmax graph and :func:`constrained_graph` into a
+valid one. The probabilities are those of the weighted classifier, which leans towards bonds;
+dividing the class weights back out was tried and measured worse (QM9, 300 validation
+molecules: reconstruction 81.7% instead of 89.3% constrained, 72.3% instead of 76.0% raw).
 
 Imports torch, NumPy and :mod:`moldojo.nn`; no RDKit.
 """
@@ -421,7 +423,7 @@ class TwoStepVAE(nn.Module):
             generator: random source for the counts when ``temperature > 0``.
 
         Returns:
-            The bags and the bond probabilities of every pair, corrected for the class weights.
+            The bags and the bond probabilities of every pair.
             A bag larger than ``2 * max_atoms`` is emptied (zero atoms: a failed decoding).
         """
         logits = self.count_logits(z)
@@ -440,7 +442,7 @@ class TwoStepVAE(nn.Module):
         sizes = counts.sum(1)
         ptr = torch.cat([sizes.new_zeros(1), sizes.cumsum(0)])
         logits, src, dst, _ = self.bond_logits(z, node_type, ptr)
-        probs = torch.softmax(logits - self.class_weights.log(), dim=-1)
+        probs = torch.softmax(logits, dim=-1)
         pairs = sizes * (sizes - 1) // 2
         return BondProbabilities(
             counts=counts.cpu().numpy(),
