@@ -87,7 +87,7 @@ def test_encode_then_decode(run_dir: Path, tmp_path: Path, capsys: pytest.Captur
     assert main(["encode", str(run_dir), str(smiles), "-o", str(z_file)]) == 0
     z = np.load(z_file)
     assert z.shape == (3, 8) and np.isnan(z[1]).all() and np.isfinite(z[[0, 2]]).all()
-    assert "1 failed (invalid_input 1)" in capsys.readouterr().err
+    assert "1 failed (invalid_input 1)" in capsys.readouterr().out
     assert main(["decode", str(run_dir), str(z_file)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3 and lines[1] == ""

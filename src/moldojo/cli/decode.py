@@ -45,5 +45,7 @@ def run(args: argparse.Namespace) -> int:
         Path(args.output).write_text(text)
     else:
         sys.stdout.write(text)
-    report_failures(f"decoded ({args.mode})", len(smiles), model.failures)
+    where = f" -> {args.output}" if args.output else ""
+    report_failures(f"decoded ({args.mode}){where}", len(smiles), model.failures,
+                    to_stdout=bool(args.output))  # fmt: skip
     return 0

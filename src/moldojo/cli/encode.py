@@ -35,5 +35,6 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(run_dir, args.device)
     z = model.encode(smiles).numpy()
     np.save(args.output, z)
-    report_failures(f"encoded into {args.output} {list(z.shape)}", len(smiles), model.failures)
+    report_failures(f"encoded -> {args.output} {list(z.shape)}", len(smiles), model.failures,
+                    to_stdout=True)  # fmt: skip
     return 0

@@ -31,10 +31,16 @@ def load_model(run_dir: str | None, device: str):  # noqa: ANN201
     return load(run_dir, device=resolve_device(device))
 
 
-def report_failures(what: str, total: int, failures: Counter[str]) -> None:
-    """One line on stderr: how many of ``total`` failed, and why."""
+def report_failures(
+    what: str, total: int, failures: Counter[str], *, to_stdout: bool = False
+) -> None:
+    """One line: how many of ``total`` failed, and why. On stderr, unless the data went to a
+    file (``to_stdout``), when this line is the command's output."""
     failed = sum(failures.values())
     reasons = ", ".join(f"{k} {v}" for k, v in failures.most_common())
     detail = f" ({reasons})" if failed else ""
-    print(f"moldojo: {what}: {total - failed} of {total} ok, {failed} failed{detail}",
-          file=sys.stderr)  # fmt: skip
+    line = f"{what}: {total - failed} of {total} ok, {failed} failed{detail}"
+    if to_stdout:
+        print(line)
+    else:
+        print(f"moldojo: {line}", file=sys.stderr)

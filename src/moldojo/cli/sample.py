@@ -46,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
         Path(args.output).write_text(text)
     else:
         sys.stdout.write(text)
-    report_failures(f"sampled ({args.mode})", len(smiles), model.failures)
+    where = f" -> {args.output}" if args.output else ""
+    report_failures(f"sampled ({args.mode}){where}", len(smiles), model.failures,
+                    to_stdout=bool(args.output))  # fmt: skip
     if args.grid:
         from moldojo.evaluation.plots import molecule_grid
 
