@@ -20,7 +20,10 @@ the bag would start from the same state and the bond classifier could not say *w
 bond. Training molecules are written in a canonical order (types sorted, and within a type the
 order of RDKit's canonical SMILES, :func:`moldojo.data.atom_types.canonical_order`), and each
 atom gets an embedding of its rank among the atoms of its type. At decoding time the same ranks
-``0..count-1`` are given. A permutation-invariant matching loss would avoid committing to one
+``0..count-1`` are given. The encoder sees these ranks too (one-hot, next to the atom features):
+the canonical order depends on the molecule only, so ``mu`` stays independent of the input atom
+order, and the encoder can write "carbon 3 bonds oxygen 1" in the decoder's own terms. On QM9
+this lifted validation reconstruction after 2 epochs from 6.6% to 16.2% (same settings). A permutation-invariant matching loss would avoid committing to one
 order, but costs a graph matching per molecule and step; the canonical order is what Bresson &
 Laurent did and keeps training a plain cross-entropy.
 
