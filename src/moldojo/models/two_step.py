@@ -23,9 +23,10 @@ atom gets an embedding of its rank among the atoms of its type. At decoding time
 ``0..count-1`` are given. The encoder sees these ranks too (one-hot, next to the atom features):
 the canonical order depends on the molecule only, so ``mu`` stays independent of the input atom
 order, and the encoder can write "carbon 3 bonds oxygen 1" in the decoder's own terms. On QM9
-this lifted validation reconstruction after 2 epochs from 6.6% to 16.2% (same settings). A permutation-invariant matching loss would avoid committing to one
-order, but costs a graph matching per molecule and step; the canonical order is what Bresson &
-Laurent did and keeps training a plain cross-entropy.
+this lifted validation reconstruction after 2 epochs from 6.6% to 16.2% (same settings). A
+permutation-invariant matching loss would avoid committing to one order, but costs a graph
+matching per molecule and step; the canonical order is what Bresson & Laurent did and keeps
+training a plain cross-entropy.
 
 **Loss.** Atom-count cross-entropy + weighted bond cross-entropy (class weights, balanced by
 default, so that "no bond everywhere" is not a cheap minimum; the no-bond class is ~90% of the
