@@ -6,10 +6,8 @@ One SMILES per line, an empty line where decoding failed (counted on stderr).
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-from moldojo.cli.generate_common import add_decode_flags, load_model, report_failures
+from moldojo.cli.generate_common import add_decode_flags, load_model, run_dir_and_file, write_smiles
 from moldojo.errors import MoldojoError
 
 HELP = "decode latent points into SMILES (default model: the shipped one)"
@@ -29,9 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    if len(args.paths) > 2:
-        raise MoldojoError("give at most a run directory and a .npy file")
-    run_dir, file = (None, args.paths[0]) if len(args.paths) == 1 else args.paths
+    run_dir, file = run_dir_and_file(args.paths, "a .npy file")
     try:
         z = np.load(file, allow_pickle=False)
     except (OSError, ValueError) as error:
@@ -40,12 +36,5 @@ def run(args: argparse.Namespace) -> int:
     if z.ndim != 2 or z.shape[1] != model.latent_dim:
         raise MoldojoError(f"{file}: expected shape [B, {model.latent_dim}], got {list(z.shape)}")
     smiles = model.decode(z, mode=args.mode)
-    text = "".join((s or "") + "\n" for s in smiles)
-    if args.output:
-        Path(args.output).write_text(text)
-    else:
-        sys.stdout.write(text)
-    where = f" -> {args.output}" if args.output else ""
-    report_failures(f"decoded ({args.mode}){where}", len(smiles), model.failures,
-                    to_stdout=bool(args.output))  # fmt: skip
+    write_smiles(smiles, args.output, f"decoded ({args.mode})", model.failures)
     return 0

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from moldojo.cli.generate_common import load_model, report_failures
-from moldojo.errors import MoldojoError
+from moldojo.cli.generate_common import load_model, report_failures, run_dir_and_file
 
 HELP = "encode SMILES into latent points (default model: the shipped one)"
 
@@ -28,9 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
     from moldojo.cli.evaluate import read_generated
 
-    if len(args.paths) > 2:
-        raise MoldojoError("give at most a run directory and a SMILES file")
-    run_dir, file = (None, args.paths[0]) if len(args.paths) == 1 else args.paths
+    run_dir, file = run_dir_and_file(args.paths, "a SMILES file")
     smiles = read_generated(file)
     model = load_model(run_dir, args.device)
     z = model.encode(smiles).numpy()

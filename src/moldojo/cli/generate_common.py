@@ -5,8 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from pathlib import Path
 
-__all__ = ["add_decode_flags", "load_model", "report_failures"]
+__all__ = [
+    "add_decode_flags",
+    "load_model",
+    "report_failures",
+    "run_dir_and_file",
+    "write_smiles",
+]
 
 
 def add_decode_flags(parser: argparse.ArgumentParser) -> None:
@@ -44,3 +51,27 @@ def report_failures(
         print(line)
     else:
         print(f"moldojo: {line}", file=sys.stderr)
+
+
+def write_smiles(
+    smiles: list[str | None], output: str | None, what: str, failures: Counter[str]
+) -> None:
+    """One SMILES per line (empty for a failure) to ``output`` or stdout, then the counts line:
+    on stdout when the SMILES went to a file, else on stderr."""
+    text = "".join((s or "") + "\n" for s in smiles)
+    if output:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(text)
+        what = f"{what} -> {output}"
+    else:
+        sys.stdout.write(text)
+    report_failures(what, len(smiles), failures, to_stdout=bool(output))
+
+
+def run_dir_and_file(paths: list[str], what: str) -> tuple[str | None, str]:
+    """``[RUN_DIR] FILE`` positionals: the run directory (None: the shipped model), the file."""
+    from moldojo.errors import MoldojoError
+
+    if len(paths) > 2:
+        raise MoldojoError(f"give at most a run directory and {what}")
+    return (None, paths[0]) if len(paths) == 1 else (paths[0], paths[1])

@@ -7,10 +7,8 @@ their reasons go to stderr.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-from moldojo.cli.generate_common import add_decode_flags, load_model, report_failures
+from moldojo.cli.generate_common import add_decode_flags, load_model, write_smiles
 from moldojo.errors import MoldojoError
 
 HELP = "sample molecules from a trained model (default: the shipped one)"
@@ -40,15 +38,7 @@ def run(args: argparse.Namespace) -> int:
     generator = torch.Generator().manual_seed(args.seed)
     smiles = model.sample(args.n, generator=generator, mode=args.mode,
                           temperature=args.temperature)  # fmt: skip
-    text = "".join((s or "") + "\n" for s in smiles)
-    if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(text)
-    else:
-        sys.stdout.write(text)
-    where = f" -> {args.output}" if args.output else ""
-    report_failures(f"sampled ({args.mode}){where}", len(smiles), model.failures,
-                    to_stdout=bool(args.output))  # fmt: skip
+    write_smiles(smiles, args.output, f"sampled ({args.mode})", model.failures)
     if args.grid:
         from moldojo.evaluation.plots import molecule_grid
 

@@ -522,13 +522,8 @@ def constrained_graph(
         return None, "empty"
     capacity = np.array([max(valences[t]) for t in node_type], dtype=np.int64)
     remaining = capacity.copy()
-    parent = list(range(n))
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
+    pieces = _UnionFind(n)
+    find = pieces.find
 
     p_bond = 1.0 - probs[:, 0]
     order_by_prob = np.argsort(-probs[:, 1:], axis=1) + 1  # (P, 3) orders, most likely first
@@ -547,7 +542,7 @@ def constrained_graph(
                     bonds.append((a, b, order))
                     remaining[a] -= order
                     remaining[b] -= order
-                    parent[find(a)] = find(b)
+                    pieces.union(a, b)
                     taken[k] = True
                     break
 
@@ -579,15 +574,25 @@ def _fill_hydrogens(
     )
 
 
-def _num_components(n: int, u: np.ndarray, v: np.ndarray) -> int:
-    parent = list(range(n))
+class _UnionFind:
+    """Connected pieces of a growing graph (path halving)."""
 
-    def find(a: int) -> int:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, a: int) -> int:
+        parent = self.parent
         while parent[a] != a:
             parent[a] = parent[parent[a]]
             a = parent[a]
         return a
 
+    def union(self, a: int, b: int) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+
+def _num_components(n: int, u: np.ndarray, v: np.ndarray) -> int:
+    pieces = _UnionFind(n)
     for a, b in zip(u.tolist(), v.tolist(), strict=True):
-        parent[find(a)] = find(b)
-    return len({find(a) for a in range(n)})
+        pieces.union(a, b)
+    return len({pieces.find(a) for a in range(n)})
