@@ -31,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         z = np.load(file, allow_pickle=False)
     except (OSError, ValueError) as error:
-        raise MoldojoError(f"{file}: cannot read a .npy array: {error}") from error
+        raise MoldojoError(
+            f"{file}: not a NumPy .npy array of latent points (write one with 'moldojo encode')"
+        ) from error
     model = load_model(run_dir, args.device)
     if z.ndim != 2 or z.shape[1] != model.latent_dim:
         raise MoldojoError(f"{file}: expected shape [B, {model.latent_dim}], got {list(z.shape)}")
