@@ -64,11 +64,13 @@ from moldojo.errors import InvalidMoleculeError
 __all__ = [
     "MOTIF_KINDS",
     "MotifNode",
+    "MotifTemplate",
     "MotifTree",
     "assemble",
     "decompose",
     "motif_configurations",
     "motif_smiles",
+    "motif_template",
     "split_configuration",
     "tree_graph",
 ]
@@ -554,12 +556,24 @@ def _stereo(
 
 
 @dataclass(frozen=True)
-class _Template:
-    """A configuration parsed once: atoms in its SMILES order, Kekule bonds, valences."""
+class MotifTemplate:
+    """An attachment configuration parsed once, atoms in its SMILES order (the order of
+    :attr:`MotifNode.atoms` and of ``parent_atom`` / ``attach_atom`` positions).
+
+    Attributes:
+        code: ``(atomic number, charge, isotope, radical electrons)`` of each atom.
+        valence: hydrogens plus Kekule bond orders of each atom in the motif alone.
+        bonds: ``(a, b, order)`` Kekule bonds, order 1-3.
+        attachment: positions of the attachment atoms (marked ``:1``), ascending.
+        symmetry: symmetry class of each atom (RDKit's canonical rank without tie-breaking,
+            marks included): atoms of equal class are interchangeable in the configuration.
+    """
 
     code: tuple[tuple[int, int, int, int], ...]
-    valence: tuple[int, ...]  # hydrogens + bond orders of each atom in the motif alone
+    valence: tuple[int, ...]
     bonds: tuple[tuple[int, int, int], ...]
+    attachment: tuple[int, ...] = ()
+    symmetry: tuple[int, ...] = ()
 
 
 @lru_cache(maxsize=1 << 16)
@@ -572,7 +586,12 @@ def _parse_motif(config: str) -> Chem.Mol:
 
 
 @lru_cache(maxsize=1 << 16)
-def _template(config: str) -> _Template:
+def motif_template(config: str) -> MotifTemplate:
+    """The atoms, bonds and attachment atoms of an attachment configuration (cached).
+
+    Raises:
+        InvalidMoleculeError: ``config`` is not a valid, kekulisable motif SMILES.
+    """
     kek = Chem.RWMol(_parse_motif(config))
     with quiet_rdkit():
         try:
@@ -594,7 +613,9 @@ def _template(config: str) -> _Template:
         bonds.append((a, b, order))
         valence[a] += order
         valence[b] += order
-    return _Template(tuple(code), tuple(valence), tuple(bonds))
+    marked = tuple(i for i in range(kek.GetNumAtoms()) if kek.GetAtomWithIdx(i).GetAtomMapNum())
+    symmetry = tuple(int(r) for r in Chem.CanonicalRankAtoms(_parse_motif(config), breakTies=False))
+    return MotifTemplate(tuple(code), tuple(valence), tuple(bonds), marked, symmetry)
 
 
 def tree_graph(tree: MotifTree, *, stereo: bool = True) -> MolGraph:
@@ -613,7 +634,7 @@ def tree_graph(tree: MotifTree, *, stereo: bool = True) -> MolGraph:
     bonds: dict[tuple[int, int], int] = {}
     placed: list[list[int]] = []  # per node: assembled index of each of its atoms
     for i, node in enumerate(tree.nodes):
-        template = _template(node.config)
+        template = motif_template(node.config)
         index = []
         for p, code in enumerate(template.code):
             if node.parent >= 0 and p == node.attach_atom:

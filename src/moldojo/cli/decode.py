@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import argparse
 
-from moldojo.cli.generate_common import add_decode_flags, load_model, run_dir_and_file, write_smiles
+from moldojo.cli.generate_common import (
+    add_decode_flags,
+    decode_mode,
+    load_model,
+    run_dir_and_file,
+    write_smiles,
+)
 from moldojo.errors import MoldojoError
 
 HELP = "decode latent points into SMILES (default model: the shipped one)"
@@ -37,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(run_dir, args.device)
     if z.ndim != 2 or z.shape[1] != model.latent_dim:
         raise MoldojoError(f"{file}: expected shape [B, {model.latent_dim}], got {list(z.shape)}")
-    smiles = model.decode(z, mode=args.mode)
-    write_smiles(smiles, args.output, f"decoded ({args.mode})", model.failures)
+    mode = decode_mode(model, args.mode)
+    smiles = model.decode(z, mode=mode)
+    write_smiles(smiles, args.output, f"decoded ({mode})", model.failures)
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 
 __all__ = [
     "add_decode_flags",
+    "decode_mode",
     "load_model",
     "report_failures",
     "run_dir_and_file",
@@ -19,15 +20,34 @@ __all__ = [
 def add_decode_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--constrained", dest="mode", action="store_const", const="constrained",
-                       help="valence-constrained greedy decoding (the default)")  # fmt: skip
+                       help="two-step model: valence-constrained greedy decoding (the default)"
+                       )  # fmt: skip
     group.add_argument(
         "--raw",
         dest="mode",
         action="store_const",
         const="raw",
-        help="the decoder's most likely graph as is (validity without constraints)",
+        help="two-step model: the decoder's most likely graph as is (validity without constraints)",
     )
-    parser.set_defaults(mode="constrained")
+    parser.set_defaults(mode=None)
+
+
+def decode_mode(model: object, mode: str | None) -> str:
+    """The decoding mode of ``model`` for ``--constrained`` / ``--raw`` (None: neither given).
+
+    The hierarchical model has one decoder, valid by construction: its mode is
+    ``"motif by motif"``, and asking it for another is an error.
+    """
+    from moldojo.errors import MoldojoError
+
+    if getattr(model, "kind", "") == "hier":
+        if mode is not None:
+            raise MoldojoError(
+                f"--{mode} chooses the two-step model's decoding; the hierarchical model "
+                "decodes motif by motif, valid by construction"
+            )
+        return "motif by motif"
+    return mode or "constrained"
 
 
 def load_model(run_dir: str | None, device: str):  # noqa: ANN201

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from moldojo.cli.common import show_progress, write_json
-from moldojo.cli.generate_common import add_decode_flags, load_model
+from moldojo.cli.generate_common import add_decode_flags, decode_mode, load_model
 
 HELP = "reconstruction accuracy of a trained model (default: the shipped one)"
 
@@ -40,13 +40,14 @@ def run(args: argparse.Namespace) -> int:
     if ":" not in spec and spec in DATASETS:
         spec = f"{spec}:test"
     model = load_model(args.run_dir, args.device)
+    mode = decode_mode(model, args.mode)
     smiles = load_dataset(spec, progress=show_progress(args)).smiles
     if args.n is not None:
         smiles = smiles[: args.n]
-    decoded = model.reconstruct(smiles, mode=args.mode)
+    decoded = model.reconstruct(smiles, mode=mode)
     result = reconstruction_accuracy(smiles, decoded, stereo=False)
     print(f"reconstruction accuracy: {100 * result.accuracy:.1f}% (n={result.n}, "
-          f"{args.mode} decoding, stereo-blind)")  # fmt: skip
+          f"{mode} decoding, stereo-blind)")  # fmt: skip
     if args.json:
-        write_json({"data": spec, "mode": args.mode, **result.__dict__}, args.json)
+        write_json({"data": spec, "mode": mode, **result.__dict__}, args.json)
     return 0

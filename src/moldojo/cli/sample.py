@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from moldojo.cli.generate_common import add_decode_flags, load_model, write_smiles
+from moldojo.cli.generate_common import add_decode_flags, decode_mode, load_model, write_smiles
 from moldojo.errors import MoldojoError
 
 HELP = "sample molecules from a trained model (default: the shipped one)"
@@ -35,10 +35,10 @@ def run(args: argparse.Namespace) -> int:
     if args.temperature < 0:
         raise MoldojoError(f"--temperature {args.temperature}: must be >= 0")
     model = load_model(args.run_dir, args.device)
+    mode = decode_mode(model, args.mode)
     generator = torch.Generator().manual_seed(args.seed)
-    smiles = model.sample(args.n, generator=generator, mode=args.mode,
-                          temperature=args.temperature)  # fmt: skip
-    write_smiles(smiles, args.output, f"sampled ({args.mode})", model.failures)
+    smiles = model.sample(args.n, generator=generator, mode=mode, temperature=args.temperature)
+    write_smiles(smiles, args.output, f"sampled ({mode})", model.failures)
     if args.grid:
         from moldojo.evaluation.plots import molecule_grid
 

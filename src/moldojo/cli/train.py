@@ -13,11 +13,12 @@ from pathlib import Path
 from moldojo.cli.common import resolve_device, show_progress
 from moldojo.errors import ConfigError
 
-HELP = "train a generative model (two-step VAE) into a run directory"
+HELP = "train a generative model (two-step or hierarchical motif VAE) into a run directory"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", choices=("two-step",), help="model to train (default two-step)")
+    parser.add_argument("--model", choices=("two-step", "hier"),
+                        help="model to train (default two-step)")  # fmt: skip
     parser.add_argument("--data", metavar="NAME|FILE",
                         help="training data: a dataset (its train/valid splits) or a SMILES file "
                         "(default moses-mini)")  # fmt: skip

@@ -7,13 +7,17 @@ canonical SMILES (or counted ``None``) on the way out. Sits above :mod:`moldojo.
 
 from __future__ import annotations
 
-from moldojo.sampling.load import DEFAULT_MODEL, load, resolve_checkpoint
+from moldojo.sampling.hier import HierGenerator, build_hier
+from moldojo.sampling.load import DEFAULT_MODEL, PRETRAINED, load, resolve_checkpoint
 from moldojo.sampling.two_step import DECODE_MODES, TwoStepGenerator, build_two_step
 
 __all__ = [
     "DECODE_MODES",
     "DEFAULT_MODEL",
+    "PRETRAINED",
+    "HierGenerator",
     "TwoStepGenerator",
+    "build_hier",
     "build_two_step",
     "load",
     "resolve_checkpoint",

@@ -9,22 +9,28 @@ import torch
 from moldojo.errors import CheckpointError
 from moldojo.training.checkpoint import load_checkpoint
 
-__all__ = ["DEFAULT_MODEL", "load", "resolve_checkpoint"]
+__all__ = ["DEFAULT_MODEL", "PRETRAINED", "load", "resolve_checkpoint"]
 
-#: The model shipped inside the package, used when no run directory is given.
-DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "pretrained" / "two_step.pt"
+_SHIPPED = Path(__file__).resolve().parents[1] / "pretrained"
+#: The models shipped inside the package, by name: ``moldojo.load("two-step")``, or the name
+#: in place of a run directory on the command line (a path of that name wins).
+PRETRAINED = {"hier": _SHIPPED / "hier.pt", "two-step": _SHIPPED / "two_step.pt"}
+#: The shipped model used when no run directory is given.
+DEFAULT_MODEL = PRETRAINED["two-step"]
 
 
 def resolve_checkpoint(path: str | Path | None) -> Path:
     """The checkpoint file of ``path``: a ``.pt`` file as given; in a run directory its final
-    ``model.pt``, else the latest ``checkpoints/last.pt``; the shipped model when None."""
-    if path is None:
-        if not DEFAULT_MODEL.exists():
+    ``model.pt``, else the latest ``checkpoints/last.pt``; a shipped model by its name in
+    :data:`PRETRAINED` (when no such path exists); the default shipped model when None."""
+    shipped = DEFAULT_MODEL if path is None else PRETRAINED.get(str(path))
+    if shipped is not None and (path is None or not Path(path).exists()):
+        if not shipped.exists():
             raise CheckpointError(
-                f"no model is shipped in this installation ({DEFAULT_MODEL} is missing); "
+                f"no such model is shipped in this installation ({shipped} is missing); "
                 "give a run directory trained with 'moldojo train'"
             )
-        return DEFAULT_MODEL
+        return shipped
     path = Path(path)
     if path.is_dir():
         for candidate in (path / "model.pt", path / "checkpoints" / "last.pt"):
@@ -50,11 +56,12 @@ def load(path: str | Path | None = None, *, device: str | torch.device = "cpu"):
     Raises:
         CheckpointError: nothing loadable at ``path``, or a model kind this version lacks.
     """
+    from moldojo.sampling.hier import HierGenerator
     from moldojo.sampling.two_step import TwoStepGenerator
 
     file = resolve_checkpoint(path)
     checkpoint = load_checkpoint(file)
-    kinds = {"two-step": TwoStepGenerator}
+    kinds = {"two-step": TwoStepGenerator, "hier": HierGenerator}
     if checkpoint.model_kind not in kinds:
         raise CheckpointError(
             f"{file} holds a {checkpoint.model_kind!r} model; this moldojo loads {sorted(kinds)}"

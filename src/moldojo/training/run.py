@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -14,14 +15,20 @@ import numpy as np
 import torch
 
 from moldojo.chem import GraphConfig
+from moldojo.chem.vocab import MotifVocabulary, build_vocabulary
 from moldojo.config import config_to_dict, dump_config, load_config
 from moldojo.data import DATASETS, load_dataset
 from moldojo.data.atom_types import AtomTypes, order_graphs
+from moldojo.data.motif_trees import MotifTables, RecordPack
+from moldojo.data.packed import PackedGraphs
 from moldojo.data.sources import resolve_one
 from moldojo.errors import ConfigError, DatasetError
+from moldojo.models.hier import HierConfig
 from moldojo.models.two_step import TwoStepConfig
+from moldojo.sampling.hier import HierGenerator, build_hier, make_records
 from moldojo.sampling.two_step import TwoStepGenerator, build_two_step
 from moldojo.training.checkpoint import load_checkpoint
+from moldojo.training.hier import HierTask
 from moldojo.training.loop import TrainConfig, TrainSummary, fit
 from moldojo.training.two_step import TwoStepTask
 
@@ -29,7 +36,7 @@ __all__ = ["MODELS", "RunConfig", "load_run_config", "train"]
 
 log = logging.getLogger(__name__)
 
-MODELS = ("two-step",)
+MODELS = ("two-step", "hier")
 _HELD_OUT = 1000  # validation molecules split off a training file that has no valid split
 
 
@@ -38,19 +45,25 @@ class RunConfig:
     """Everything a training run needs; written to ``RUN_DIR/config.toml``.
 
     Args:
-        model: which model to train (``"two-step"``).
+        model: which model to train: ``"two-step"`` or ``"hier"``.
         data: ``NAME`` (its train and valid splits), ``NAME:SPLIT`` or a SMILES file (1,000
             molecules, at most a tenth, held out for validation by a fixed-seed draw).
+        valid: where the validation molecules come from: a dataset spec or SMILES file (then
+            the whole of ``data`` is trained on); empty for ``data``'s own, its valid split or
+            the held-out draw.
         seed: seeds initialisation, shuffling, noise and the held-out draw.
         train: the loop's settings.
         two_step: the two-step VAE's hyperparameters.
+        hier: the hierarchical motif VAE's hyperparameters.
     """
 
-    model: Literal["two-step"] = "two-step"
+    model: Literal["two-step", "hier"] = "two-step"
     data: str = "moses-mini"
+    valid: str = ""
     seed: int = 0
     train: TrainConfig = field(default_factory=TrainConfig)
     two_step: TwoStepConfig = field(default_factory=TwoStepConfig)
+    hier: HierConfig = field(default_factory=HierConfig)
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -75,13 +88,16 @@ def train(
 ) -> TrainSummary:
     """Train a model as ``config`` says, into ``run_dir``.
 
-    With ``resume`` the atom types come from the checkpoint, so that the model's output layer
-    keeps its meaning even if the data changed.
+    With ``resume`` the model's vocabulary (atom types, motifs) comes from the checkpoint, so
+    that its output layers keep their meaning even if the data changed.
     """
     run_dir = Path(run_dir)
     torch.manual_seed(config.seed)
     graph_config = GraphConfig()
     train_spec, valid_spec = _splits(config.data)
+    if config.valid:
+        resolve_one(config.valid)
+        valid_spec = config.valid
     train_set = load_dataset(train_spec, config=graph_config, jobs=config.train.jobs,
                              progress=progress)  # fmt: skip
     if valid_spec is not None:
@@ -95,13 +111,31 @@ def train(
         train_rows = np.sort(order[held:])
     if len(train_rows) == 0:
         raise DatasetError(f"{config.data}: no training molecules left")
-    graphs = train_set.graphs.select(train_rows) if valid_spec is None else train_set.graphs
-
+    valid_rows = np.random.default_rng(config.seed).permutation(len(valid_smiles))
+    valid_smiles = [valid_smiles[i] for i in np.sort(valid_rows[: config.train.valid_molecules])]
     last = run_dir / "checkpoints" / "last.pt"
-    if resume and last.exists():
-        atom_types = AtomTypes.from_data(load_checkpoint(last).vocabulary["atom_types"])
+    saved = load_checkpoint(last).vocabulary if resume and last.exists() else None
+    if config.model == "hier":
+        smiles = [train_set.smiles[i] for i in train_rows]
+        task = _hier_task(config, smiles, valid_smiles, saved, graph_config, device, progress)
     else:
-        atom_types = AtomTypes.build(graphs)
+        graphs = train_set.graphs.select(train_rows) if valid_spec is None else train_set.graphs
+        task = _two_step_task(config, graphs, valid_smiles, saved, graph_config, device,
+                              progress)  # fmt: skip
+    run_dir.mkdir(parents=True, exist_ok=True)
+    dump_config(config, run_dir / "config.toml")
+    return fit(
+        task, config.train, run_dir, run_config=config_to_dict(config), seed=config.seed,
+        device=device, max_minutes=max_minutes, resume=resume, progress=progress,
+    )  # fmt: skip
+
+
+def _two_step_task(config: RunConfig, graphs: PackedGraphs, valid_smiles: list[str],
+                   saved: dict | None, graph_config: GraphConfig, device: str,
+                   progress: bool | None) -> TwoStepTask:  # fmt: skip
+    """With a checkpoint to resume, the atom types come from it, so that the model's output
+    layer keeps its meaning even if the data changed."""
+    atom_types = AtomTypes.from_data(saved["atom_types"]) if saved else AtomTypes.build(graphs)
     ordered = order_graphs(graphs, atom_types, jobs=config.train.jobs, progress=progress)
     dropped = int((~ordered.kept).sum())
     if dropped:
@@ -109,23 +143,45 @@ def train(
                     dropped)  # fmt: skip
     log.info("%d training molecules, %d atom types, %d validation molecules",
              len(ordered), len(atom_types), len(valid_smiles))  # fmt: skip
-
     model = build_two_step(config.two_step, atom_types, graph_config)
     generator = TwoStepGenerator(model.to(device), atom_types, graph_config)
-    valid_rows = np.random.default_rng(config.seed).permutation(len(valid_smiles))
-    task = TwoStepTask(
-        generator,
-        ordered,
-        [valid_smiles[i] for i in np.sort(valid_rows[: config.train.valid_molecules])],
-        valid_samples=config.train.valid_samples,
-        seed=config.seed,
-    )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    dump_config(config, run_dir / "config.toml")
-    return fit(
-        task, config.train, run_dir, run_config=config_to_dict(config), seed=config.seed,
-        device=device, max_minutes=max_minutes, resume=resume, progress=progress,
-    )  # fmt: skip
+    return TwoStepTask(generator, ordered, valid_smiles, valid_samples=config.train.valid_samples,
+                       seed=config.seed)  # fmt: skip
+
+
+def _hier_task(config: RunConfig, smiles: list[str], valid_smiles: list[str],
+               saved: dict | None, graph_config: GraphConfig, device: str,
+               progress: bool | None) -> HierTask:  # fmt: skip
+    """The motif vocabulary is built from the training molecules (or read from the checkpoint
+    to resume, or from ``hier.vocabulary``); molecules with a motif outside it are left out and
+    counted."""
+    jobs = config.train.jobs
+    if saved:
+        tables = MotifTables.from_data(saved["motifs"])
+    elif config.hier.vocabulary:
+        vocab = MotifVocabulary.read(config.hier.vocabulary).filter(config.hier.min_count)
+        tables = MotifTables.from_vocabulary(vocab)
+    else:
+        vocab, _ = build_vocabulary(enumerate(smiles), min_count=config.hier.min_count,
+                                    jobs=jobs, source=config.data, config=graph_config)  # fmt: skip
+        tables = MotifTables.from_vocabulary(vocab)
+    records = make_records(smiles, tables, graph_config, config.hier.motif_edges, jobs=jobs,
+                           progress=progress)  # fmt: skip
+    kept = [r for r in records if not isinstance(r, str)]
+    dropped = Counter(r for r in records if isinstance(r, str))
+    if dropped:
+        log.warning("%d training molecules left out: %s", dropped.total(),
+                    ", ".join(f"{k} {v}" for k, v in dropped.most_common()))  # fmt: skip
+    if not kept:
+        raise DatasetError(f"{config.data}: no training molecule has a motif tree")
+    if not saved:
+        tables = MotifTables(tables.motifs, tables.configs,
+                             max(len(r["motif_id"]) for r in kept))  # fmt: skip
+    log.info("%d training molecules, %d motifs, %d configurations, %d validation molecules",
+             len(kept), tables.num_motifs, tables.num_configs, len(valid_smiles))  # fmt: skip
+    generator = HierGenerator(build_hier(config.hier, tables).to(device), tables, graph_config)
+    return HierTask(generator, RecordPack(kept), valid_smiles,
+                    valid_samples=config.train.valid_samples, seed=config.seed)  # fmt: skip
 
 
 def with_epochs(config: RunConfig, epochs: int | None) -> RunConfig:

@@ -1,0 +1,496 @@
+"""Motif trees as arrays: what the hierarchical VAE reads and predicts.
+
+:class:`MotifTables` turns a :class:`~moldojo.chem.vocab.MotifVocabulary` into the model's
+classes (motif types, and attachment configurations grouped by motif) and into the arrays that
+build motifs: each configuration's atoms (their *atom type*, the ``(element, charge, isotope,
+radicals)`` code), Kekule bonds, valences and attachment atoms.
+
+:func:`tree_record` writes one molecule's tree as everything a training step needs, computed
+once per molecule so that batching is array slicing:
+
+* the atom graph, atoms numbered as the decoder places them: motif by motif in **depth-first
+  preorder**, each motif's new atoms in its configuration order (a child's attachment atom is
+  its parent's atom, placed before);
+* the motif tree: motif and configuration of each node, tree edges, and *ancestry edges*
+  (every node to each of its ancestors, labelled with the distance) or plain tree edges;
+* the decoder's teacher-forced steps. Depth-first decoding with a stack has two kinds of
+  *events*: "add a child to the top motif" (one per non-root motif, in preorder) and "pop the
+  top motif" (one per motif). Before the child event of node ``c`` the tree holds exactly nodes
+  ``0 .. c - 1`` and the molecule exactly their atoms, so every partial tree and partial molecule
+  is a prefix: they are stored as *copies* (partial tree of size ``s`` for ``s = 1 .. K``,
+  partial molecule before child ``c``), each a small graph, so that one batched pass of the
+  decoder's networks gives the states of every step of every molecule;
+* per child event, the candidate attachment pairs (parent attachment atom, child attachment
+  atom) of the same atom type whose merge keeps valences, and which one is right.
+
+:class:`RecordPack` packs records and collates any subset into one batch of arrays, offsetting
+indices without a loop over molecules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from moldojo.chem.motifs import MotifTree, motif_template
+from moldojo.chem.vocab import MotifVocabulary
+from moldojo.data.features import ranges
+
+__all__ = [
+    "ATOM_FEATURES_EXTRA",
+    "FIELDS",
+    "MAX_HS",
+    "MotifTables",
+    "RecordPack",
+    "ancestry_edges",
+    "atom_features",
+    "tree_record",
+]
+
+#: Hydrogen counts above this share the last one-hot slot of the atom features.
+MAX_HS = 4
+#: Atom features besides the atom type one-hot: hydrogens (one-hot ``0 .. MAX_HS``), attachment.
+ATOM_FEATURES_EXTRA = MAX_HS + 2
+_NO_DEGREE = 99  # "no attachment atom of this type" in MotifTables.min_degree
+
+
+class MotifTables:
+    """The model's classes and the arrays that build motifs, derived from motif strings.
+
+    Configurations are numbered globally, grouped by motif: those of motif ``m`` are
+    ``motif_ptr[m] : motif_ptr[m + 1]``. Only ``motifs``, ``configs`` and ``max_motifs`` are
+    stored (:meth:`to_data`); every array is recomputed from the strings.
+
+    Attributes:
+        motifs: ``M`` motif SMILES.
+        configs: per motif, its configuration SMILES (attachment atoms ``:1``).
+        max_motifs: the largest tree seen in training (the decoder stops at twice as many).
+    """
+
+    def __init__(
+        self,
+        motifs: Sequence[str],
+        configs: Sequence[Sequence[str]],
+        max_motifs: int = 1,
+    ) -> None:
+        self.motifs = tuple(motifs)
+        self.configs = tuple(tuple(g) for g in configs)
+        self.max_motifs = int(max_motifs)
+        if len(self.motifs) != len(self.configs) or not self.motifs:
+            raise ValueError("MotifTables needs one non-empty configuration list per motif")
+        flat = [c for group in self.configs for c in group]
+        sizes = np.asarray([len(g) for g in self.configs])
+        if (sizes == 0).any():
+            raise ValueError("every motif needs at least one configuration")
+        templates = [motif_template(c) for c in flat]
+        codes = sorted({code for t in templates for code in t.code})
+        type_of = {code: i for i, code in enumerate(codes)}
+        atom_sizes = np.asarray([len(t.code) for t in templates])
+        bond_sizes = np.asarray([len(t.bonds) for t in templates])
+        atom_type = np.asarray([type_of[c] for t in templates for c in t.code], np.int64)
+        valence = np.asarray([v for t in templates for v in t.valence], np.int64)
+        attach = np.zeros(len(atom_type), bool)
+        atom_ptr = np.concatenate([[0], np.cumsum(atom_sizes)])
+        degree = np.zeros(len(atom_type), np.int64)
+        bonds = np.zeros((int(bond_sizes.sum()), 3), np.int64)
+        row = 0
+        for k, t in enumerate(templates):
+            attach[atom_ptr[k] + np.asarray(t.attachment, np.int64)] = True
+            for a, b, order in t.bonds:
+                bonds[row] = (a, b, order)
+                degree[atom_ptr[k] + a] += order
+                degree[atom_ptr[k] + b] += order
+                row += 1
+        # min_degree[c, t]: the smallest in-motif bond order of an attachment atom of type t in
+        # configuration c; a parent atom of type t with r hydrogens left can take c iff <= r.
+        min_degree = np.full((len(flat), len(codes)), _NO_DEGREE, np.int64)
+        config_of_atom = np.repeat(np.arange(len(flat)), atom_sizes)
+        # representative[a]: the first atom of a's configuration in a's symmetry class.
+        representative = np.arange(len(atom_type))
+        for k, t in enumerate(templates):
+            first: dict[int, int] = {}
+            for p, rank in enumerate(t.symmetry):
+                representative[atom_ptr[k] + p] = atom_ptr[k] + first.setdefault(rank, p)
+        np.minimum.at(min_degree, (config_of_atom[attach], atom_type[attach]), degree[attach])
+        arrays = {
+            "config_index": {c: i for i, c in enumerate(flat)},
+            "motif_index": {m: i for i, m in enumerate(self.motifs)},
+            "atom_codes": tuple(codes),
+            "motif_ptr": np.concatenate([[0], np.cumsum(sizes)]),
+            "config_motif": np.repeat(np.arange(len(self.motifs)), sizes),
+            "atom_ptr": atom_ptr,
+            "bond_ptr": np.concatenate([[0], np.cumsum(bond_sizes)]),
+            "atom_type": atom_type,
+            "atom_valence": valence,
+            "atom_degree": degree,
+            "atom_attach": attach,
+            "atom_representative": representative,
+            "bonds": bonds,
+            "min_degree": min_degree,
+            "flat_configs": tuple(flat),
+        }
+        for name, value in arrays.items():
+            setattr(self, name, value)
+
+    # The attributes set above, for type checkers and readers.
+    config_index: dict[str, int]
+    motif_index: dict[str, int]
+    atom_codes: tuple[tuple[int, int, int, int], ...]
+    motif_ptr: np.ndarray  # [M + 1]
+    config_motif: np.ndarray  # [C]
+    atom_ptr: np.ndarray  # [C + 1] into the configuration atoms
+    bond_ptr: np.ndarray  # [C + 1] into the configuration bonds
+    atom_type: np.ndarray  # [A] atom type of each configuration atom
+    atom_valence: np.ndarray  # [A] hydrogens + bond orders in the motif alone
+    atom_degree: np.ndarray  # [A] bond orders in the motif
+    atom_attach: np.ndarray  # [A] bool
+    atom_representative: np.ndarray  # [A] bank index of the first symmetric atom
+    bonds: np.ndarray  # [Bc, 3] (a, b, order), positions local to the configuration
+    min_degree: np.ndarray  # [C, T]
+    flat_configs: tuple[str, ...]
+
+    @classmethod
+    def from_vocabulary(cls, vocab: MotifVocabulary, max_motifs: int = 1) -> MotifTables:
+        return cls(
+            tuple(m.smiles for m in vocab.motifs),
+            tuple(tuple(c.config for c in m.configs) for m in vocab.motifs),
+            max_motifs,
+        )
+
+    def __contains__(self, item: object) -> bool:
+        """``(motif, config) in tables``: what :func:`~moldojo.chem.motifs.decompose` asks."""
+        if not isinstance(item, tuple) or len(item) != 2:
+            return False
+        c = self.config_index.get(item[1])
+        return c is not None and self.config_motif[c] == self.motif_index.get(item[0], -1)
+
+    @property
+    def num_motifs(self) -> int:
+        return len(self.motifs)
+
+    @property
+    def num_configs(self) -> int:
+        return len(self.flat_configs)
+
+    @property
+    def num_atom_types(self) -> int:
+        return len(self.atom_codes)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "motifs": list(self.motifs),
+            "configs": [list(g) for g in self.configs],
+            "max_motifs": self.max_motifs,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> MotifTables:
+        return cls(
+            tuple(data["motifs"]),
+            tuple(tuple(g) for g in data["configs"]),
+            int(data["max_motifs"]),
+        )
+
+    def child_candidates(self, config: int) -> np.ndarray:
+        """Bank indices of the attachment atoms of ``config`` a child can attach by: one per
+        symmetry class (attaching by symmetric atoms gives the same molecule)."""
+        bank = np.arange(self.atom_ptr[config], self.atom_ptr[config + 1])
+        return bank[self.atom_attach[bank] & (self.atom_representative[bank] == bank)]
+
+    def config_graph(self, configs: np.ndarray) -> dict[str, np.ndarray]:
+        """The atom graphs of configurations, as one disjoint union.
+
+        Returns arrays: ``atom`` (bank index of each atom row), ``type``, ``hs`` (hydrogens in
+        the motif alone), ``attach``, and ``src``, ``dst``, ``order`` (each bond once, rows
+        numbered in the union).
+        """
+        sizes = self.atom_ptr[configs + 1] - self.atom_ptr[configs]
+        atom = ranges(self.atom_ptr[configs], sizes)
+        bond_sizes = self.bond_ptr[configs + 1] - self.bond_ptr[configs]
+        bond = self.bonds[ranges(self.bond_ptr[configs], bond_sizes)]
+        offset = np.repeat(np.cumsum(sizes) - sizes, bond_sizes)
+        return {
+            "atom": atom,
+            "type": self.atom_type[atom],
+            "hs": self.atom_valence[atom] - self.atom_degree[atom],
+            "attach": self.atom_attach[atom],
+            "src": bond[:, 0] + offset,
+            "dst": bond[:, 1] + offset,
+            "order": bond[:, 2],
+        }
+
+
+def atom_features(
+    atom_type: np.ndarray, hs: np.ndarray, attach: np.ndarray, num_types: int
+) -> np.ndarray:
+    """``[N, num_types + ATOM_FEATURES_EXTRA]`` float32: type one-hot, hydrogens, attachment."""
+    n = len(atom_type)
+    x = np.zeros((n, num_types + ATOM_FEATURES_EXTRA), np.float32)
+    rows = np.arange(n)
+    x[rows, atom_type] = 1.0
+    x[rows, num_types + np.clip(hs, 0, MAX_HS)] = 1.0
+    x[rows, num_types + MAX_HS + 1] = attach
+    return x
+
+
+def ancestry_edges(
+    parent: Sequence[int], kind: Literal["ancestry", "tree"] = "ancestry"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(ancestor, descendant, distance)`` of a tree given by parent pointers (parents first).
+
+    ``kind="tree"`` keeps distance 1 only: the plain tree edges.
+    """
+    anc, desc, dist = [], [], []
+    chains: list[list[int]] = []  # per node: its ancestors, nearest first
+    for k, p in enumerate(parent):
+        chain = [] if p < 0 else [p, *chains[p]]
+        chains.append(chain)
+        if kind == "tree":
+            chain = chain[:1]
+        for d, a in enumerate(chain, start=1):
+            anc.append(a)
+            desc.append(k)
+            dist.append(d)
+    as_array = lambda v: np.asarray(v, np.int64)  # noqa: E731
+    return as_array(anc), as_array(desc), as_array(dist)
+
+
+# Every field of a record, and the index space its values point into (None: plain values).
+# A space is named after the field whose length is its size per molecule.
+FIELDS: dict[str, str | None] = {
+    # the molecule: atoms in decoding order, each bond once
+    "atom_type": None, "atom_hs": None, "atom_attach": None,
+    "bond_src": "atom_type", "bond_dst": "atom_type", "bond_order": None,
+    # the tree, nodes in depth-first preorder; membership pairs (node, atom) for pooling
+    "motif_id": None, "config_id": None, "parent": None,
+    "edge_src": "motif_id", "edge_dst": "motif_id", "edge_dist": None,
+    "member_node": "motif_id", "member_atom": "atom_type",
+    # partial trees: rows (copy of size s, node i < s) and their edges
+    "pt_node": "motif_id", "pt_src": "pt_node", "pt_dst": "pt_node", "pt_dist": None,
+    # events: the row of the top motif in its partial tree, and whether the event is a pop
+    "ev_top": "pt_node", "ev_pop": None,
+    # child events (one per non-root node, in preorder): top row and the child
+    "ce_top": "pt_node", "ce_child": "motif_id",
+    # partial molecules (copy before each child event): rows, hydrogens left, bonds
+    "pm_atom": "atom_type", "pm_hs": None, "pm_src": "pm_atom", "pm_dst": "pm_atom",
+    "pm_order": None,
+    # candidate attachment pairs: child event, parent atom (partial-molecule row), child atom
+    # (configuration atom bank index), and which pair is right
+    "pair_event": "ce_top", "pair_parent": "pm_atom", "pair_child": None, "pair_label": None,
+}  # fmt: skip
+
+
+def tree_record(
+    tree: MotifTree,
+    tables: MotifTables,
+    edges: Literal["ancestry", "tree"] = "ancestry",
+) -> dict[str, np.ndarray] | None:
+    """Every array of :data:`FIELDS` for one molecule (module docstring); None when the tree
+    has a motif or configuration outside ``tables``."""
+    ids = []
+    for node in tree.nodes:
+        c = tables.config_index.get(node.config)
+        if c is None or tables.config_motif[c] != tables.motif_index.get(node.smiles, -1):
+            return None
+        ids.append(c)
+
+    # Depth-first preorder, children in tree order.
+    order: list[int] = []
+    stack = [0]
+    while stack:
+        k = stack.pop()
+        order.append(k)
+        stack.extend(reversed(tree.nodes[k].children))
+    new = {old: i for i, old in enumerate(order)}
+    nodes = [tree.nodes[k] for k in order]
+    K = len(nodes)
+    config = np.asarray([ids[k] for k in order], np.int64)
+    parent = [new[n.parent] if n.parent >= 0 else -1 for n in nodes]
+
+    # Place atoms and bonds motif by motif; remember when each bond is placed.
+    atom_type: list[int] = []
+    valence: list[int] = []
+    attach_atom = np.zeros(0, bool)
+    placed: list[np.ndarray] = []
+    bonds: list[tuple[int, int, int]] = []
+    atoms_before = np.zeros(K + 1, np.int64)  # atoms placed by nodes < k
+    bonds_before = np.zeros(K + 1, np.int64)
+    attached: set[int] = set()
+    for k, node in enumerate(nodes):
+        c = config[k]
+        start, stop = tables.atom_ptr[c], tables.atom_ptr[c + 1]
+        index = np.empty(stop - start, np.int64)
+        for p in range(stop - start):
+            if k and p == node.attach_atom:
+                index[p] = placed[parent[k]][node.parent_atom]
+            else:
+                index[p] = len(atom_type)
+                atom_type.append(int(tables.atom_type[start + p]))
+                valence.append(int(tables.atom_valence[start + p]))
+        attached.update(index[tables.atom_attach[start:stop]].tolist())
+        placed.append(index)
+        for a, b, o in tables.bonds[tables.bond_ptr[c] : tables.bond_ptr[c + 1]]:
+            bonds.append((int(index[a]), int(index[b]), int(o)))
+        atoms_before[k + 1] = len(atom_type)
+        bonds_before[k + 1] = len(bonds)
+    n = len(atom_type)
+    bond = np.asarray(bonds, np.int64).reshape(-1, 3)
+    used = np.zeros(n, np.int64)
+    np.add.at(used, bond[:, 0], bond[:, 2])
+    np.add.at(used, bond[:, 1], bond[:, 2])
+    valence_arr = np.asarray(valence, np.int64)
+    hs = valence_arr - used
+    if hs.min(initial=0) < 0:
+        return None
+    attach_atom = np.zeros(n, bool)
+    attach_atom[list(attached)] = True
+
+    anc, desc, dist = ancestry_edges(parent, edges)
+
+    # Partial trees of size s = 1..K: rows s(s-1)/2 + i for nodes i < s.
+    sizes = np.arange(1, K + 1)
+    pt_start = sizes * (sizes - 1) // 2
+    pt_node = ranges(np.zeros(K, np.int64), sizes)
+    copy_of_edge = [s for s in range(1, K + 1) for _ in range(int((desc < s).sum()))]
+    edge_rows = np.concatenate([np.flatnonzero(desc < s) for s in range(1, K + 1)]).astype(np.int64)
+    copy_start = pt_start[np.asarray(copy_of_edge, np.int64) - 1]
+    pt_src = copy_start + anc[edge_rows]
+    pt_dst = copy_start + desc[edge_rows]
+    pt_dist = dist[edge_rows]
+
+    # Events: child event of c at size c; pop of u at the end of its subtree.
+    last = list(range(K))  # last preorder index in each subtree
+    for k in range(K - 1, 0, -1):
+        last[parent[k]] = max(last[parent[k]], last[k])
+    ev_size, ev_top, ev_pop = [], [], []
+    stack = [0]
+    for k in range(1, K + 1):
+        # Before node k is added (or at the end), pop every stacked motif whose subtree is done.
+        while stack and last[stack[-1]] < k:
+            u = stack.pop()
+            ev_size.append(last[u] + 1)
+            ev_top.append(u)
+            ev_pop.append(True)
+        if k < K:
+            ev_size.append(k)
+            ev_top.append(parent[k])
+            ev_pop.append(False)
+            stack.append(k)
+    ev_size_arr = np.asarray(ev_size, np.int64)
+    ev_rows = pt_start[ev_size_arr - 1] + np.asarray(ev_top, np.int64)
+    children = np.arange(1, K)
+    ce_top = pt_start[children - 1] + np.asarray(parent[1:], np.int64)
+
+    # Partial molecules before each child event c: atoms < atoms_before[c], bonds likewise.
+    pm_sizes = atoms_before[1:K]
+    pm_start = np.concatenate([[0], np.cumsum(pm_sizes)])[:-1]
+    pm_atom = ranges(np.zeros(K - 1, np.int64), pm_sizes)
+    pm_bond_sizes = bonds_before[1:K]
+    pm_bond = ranges(np.zeros(K - 1, np.int64), pm_bond_sizes)
+    pm_off = np.repeat(pm_start, pm_bond_sizes)
+    pm_used = np.zeros(int(pm_sizes.sum()), np.int64)
+    src = bond[pm_bond, 0] + pm_off
+    dst = bond[pm_bond, 1] + pm_off
+    np.add.at(pm_used, src, bond[pm_bond, 2])
+    np.add.at(pm_used, dst, bond[pm_bond, 2])
+    pm_hs = valence_arr[pm_atom] - pm_used
+
+    # Candidate pairs per child event.
+    pair_event, pair_parent, pair_child, pair_label = [], [], [], []
+    for e, c in enumerate(children):
+        u, node = parent[c], nodes[c]
+        cu, cc = config[u], config[c]
+        p_attach = np.flatnonzero(tables.atom_attach[tables.atom_ptr[cu] : tables.atom_ptr[cu + 1]])
+        c_bank = tables.child_candidates(cc)
+        rows = pm_start[e] + placed[u][p_attach]
+        left = pm_hs[rows]
+        p_type = tables.atom_type[tables.atom_ptr[cu] + p_attach]
+        ok = (p_type[:, None] == tables.atom_type[c_bank][None, :]) & (
+            tables.atom_degree[c_bank][None, :] <= left[:, None]
+        )
+        i, j = np.nonzero(ok)
+        truth = tables.atom_representative[tables.atom_ptr[cc] + node.attach_atom]
+        label = (p_attach[i] == node.parent_atom) & (c_bank[j] == truth)
+        if label.sum() != 1:
+            return None
+        pair_event.append(np.full(len(i), e, np.int64))
+        pair_parent.append(rows[i])
+        pair_child.append(c_bank[j])
+        pair_label.append(label)
+
+    def cat(parts: list[np.ndarray], dtype: type = np.int64) -> np.ndarray:
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+    return {
+        "atom_type": np.asarray(atom_type, np.int64),
+        "atom_hs": hs,
+        "atom_attach": attach_atom,
+        "bond_src": bond[:, 0].copy(),
+        "bond_dst": bond[:, 1].copy(),
+        "bond_order": bond[:, 2].copy(),
+        "motif_id": tables.config_motif[config],
+        "config_id": config,
+        "parent": np.asarray(parent, np.int64),
+        "edge_src": anc,
+        "edge_dst": desc,
+        "edge_dist": dist,
+        "member_node": np.repeat(np.arange(K), [len(p) for p in placed]),
+        "member_atom": np.concatenate(placed),
+        "pt_node": pt_node,
+        "pt_src": pt_src,
+        "pt_dst": pt_dst,
+        "pt_dist": pt_dist,
+        "ev_top": ev_rows,
+        "ev_pop": np.asarray(ev_pop, bool),
+        "ce_top": ce_top,
+        "ce_child": children,
+        "pm_atom": pm_atom,
+        "pm_hs": pm_hs,
+        "pm_src": src,
+        "pm_dst": dst,
+        "pm_order": bond[pm_bond, 2].copy(),
+        "pair_event": cat(pair_event),
+        "pair_parent": cat(pair_parent),
+        "pair_child": cat(pair_child),
+        "pair_label": cat(pair_label, bool),
+    }
+
+
+class RecordPack:
+    """Records of many molecules, packed field by field; :meth:`collate` batches any subset."""
+
+    def __init__(self, records: Sequence[dict[str, np.ndarray]]) -> None:
+        self.size = len(records)
+        self.values: dict[str, np.ndarray] = {}
+        self.ptr: dict[str, np.ndarray] = {}
+        for name in FIELDS:
+            parts = [r[name] for r in records]
+            lengths = np.asarray([len(p) for p in parts], np.int64)
+            self.ptr[name] = np.concatenate([[0], np.cumsum(lengths)])
+            self.values[name] = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def sizes(self, name: str, indices: np.ndarray) -> np.ndarray:
+        return self.ptr[name][indices + 1] - self.ptr[name][indices]
+
+    def collate(self, indices: np.ndarray) -> dict[str, np.ndarray]:
+        """The fields of molecules ``indices`` concatenated, indices shifted to batch rows, plus
+        ``<space>_mol``: the molecule (batch position) of each row of every index space."""
+        indices = np.asarray(indices, np.int64)
+        out: dict[str, np.ndarray] = {}
+        offsets: dict[str, np.ndarray] = {}
+        for space in {s for s in FIELDS.values() if s is not None}:
+            sizes = self.sizes(space, indices)
+            offsets[space] = np.cumsum(sizes) - sizes
+            out[f"{space}_mol"] = np.repeat(np.arange(len(indices)), sizes)
+        for name, space in FIELDS.items():
+            sizes = self.sizes(name, indices)
+            values = self.values[name][ranges(self.ptr[name][indices], sizes)]
+            if space is not None:
+                values = values + np.repeat(offsets[space], sizes)
+            out[name] = values
+        return out

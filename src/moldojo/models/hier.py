@@ -1,0 +1,310 @@
+"""The hierarchical motif VAE: atoms -> attachment configurations -> motifs, decoded motif by motif.
+
+After HierVAE (Jin, Barzilay and Jaakkola, ICML 2020, "Hierarchical Generation of Molecular
+Graphs using Structural Motifs"), on moldojo's motif trees (:mod:`moldojo.chem.motifs`) and
+layers (:mod:`moldojo.nn`). The data side, what every array means, is
+:mod:`moldojo.data.motif_trees`.
+
+**Encoder**, three message-passing networks of residual gated GCN layers:
+
+1. *AtomMPN* over the atom graph (atom type, hydrogens, attachment flag; bond orders).
+2. *Attachment level*: one node per motif, connected like the tree; input = embedding of the
+   motif's attachment configuration + mean of the AtomMPN states of its atoms.
+3. *MotifMPN* over the tree; input = motif-type embedding + attachment-level state; edges are
+   *ancestry edges* (each motif to every ancestor, labelled with the distance; ``motif_edges =
+   "tree"`` for the paper's plain tree edges).
+4. ``mu``, ``logvar`` from the root motif's final state (``readout="mean"``: the mean of all).
+
+**Decoder**, depth-first with a stack of motifs. The root motif comes from ``z``; then at every
+event the top motif ``u`` of the stack either gets a child or is popped:
+
+* the partial tree goes through the decoder's MotifMPN (input: motif + configuration embeddings
+  + a projection of ``z``); ``u``'s state ``h_u`` feeds the heads;
+* *stop*: ``MLP(z, h_u)`` -> pop or not (pop is forced when no motif can attach, a child forced
+  while ``u`` has an attachment atom left unused);
+* *MotifMLP*: ``MLP(z, h_u)`` scored against the motif embeddings -> the child's motif;
+* *AttachmentConfMLP*: ``MLP(z, h_u, e_motif)`` scored against the embeddings of that motif's
+  configurations -> the child's configuration;
+* *AttachmentMLP*: ``MLP(z, h_u, a_p, a_c)`` -> the pair (parent atom ``p``, child atom ``c``)
+  to merge, among pairs of equal atom type whose merge keeps valences. ``a_p`` is the state of
+  the parent's atom from the decoder's AtomMPN over the *partial molecule* (so that atoms of
+  the same element are told apart by their place in it), ``a_c`` the same network's state of
+  the child's atom over the child's configuration graph, symmetric child atoms counted once.
+
+The classification layers share the embedding tables of the inputs (weight tying), which keeps
+the model small for vocabularies of thousands of motifs.
+
+**Training** is teacher-forced on the depth-first order: all events of all molecules of a batch
+at once (one pass per network), losses summed per molecule and averaged over the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+
+from moldojo.errors import ConfigError
+from moldojo.models.vae import gaussian_kl, reparameterize
+from moldojo.nn.batch import GraphBatch
+from moldojo.nn.blocks import GNNEncoder
+from moldojo.nn.scatter import scatter_max, scatter_mean, scatter_sum
+
+__all__ = ["BOND_ORDERS", "HierBatch", "HierConfig", "HierVAE", "MLP", "scatter_log_softmax"]
+
+#: Bond orders of the atom graphs (Kekule): single, double, triple.
+BOND_ORDERS = 3
+
+
+@dataclass(frozen=True)
+class HierConfig:
+    """Hyperparameters of :class:`HierVAE`.
+
+    Args:
+        hidden_dim: size of every state.
+        latent_dim: size of ``z``.
+        atom_layers: residual gated GCN layers of each AtomMPN.
+        attachment_layers: layers of the attachment-level network.
+        motif_layers: layers of each MotifMPN.
+        motif_edges: ``"ancestry"`` (each motif to all its ancestors, distance-labelled) or
+            ``"tree"`` (parent-child edges only, the paper's choice).
+        max_distance: ancestry distances above this share one edge label.
+        readout: ``"root"`` (the root motif's state) or ``"mean"`` (mean over motifs).
+        norm: normalisation in the message-passing blocks (``"layer"``, ``"batch"`` or None).
+        min_count: configurations seen fewer times in the training set are left out of the
+            vocabulary (acyclic pieces then fall back to their bonds, see
+            :func:`~moldojo.chem.motifs.decompose`).
+        vocabulary: a vocabulary file of ``moldojo vocab`` to use (filtered by ``min_count``)
+            instead of building one from the training molecules; empty for the latter.
+    """
+
+    hidden_dim: int = 128
+    latent_dim: int = 32
+    atom_layers: int = 4
+    attachment_layers: int = 2
+    motif_layers: int = 3
+    motif_edges: Literal["ancestry", "tree"] = "ancestry"
+    max_distance: int = 8
+    readout: Literal["root", "mean"] = "root"
+    norm: Literal["layer", "batch", "none"] = "layer"
+    min_count: int = 1
+    vocabulary: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("hidden_dim", "latent_dim", "atom_layers", "attachment_layers",
+                     "motif_layers", "max_distance", "min_count"):  # fmt: skip
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"hier.{name}={value!r} must be a positive integer")
+        for name, choices in (("motif_edges", ("ancestry", "tree")), ("readout", ("root", "mean")),
+                              ("norm", ("layer", "batch", "none"))):  # fmt: skip
+            if getattr(self, name) not in choices:
+                raise ConfigError(f"hier.{name}={getattr(self, name)!r} is not one of {choices}")
+
+
+@dataclass
+class HierBatch:
+    """One training batch: :meth:`RecordPack.collate`'s arrays as tensors, plus the atom
+    features and the child configurations' graphs (see :mod:`moldojo.data.motif_trees`)."""
+
+    arrays: dict[str, Tensor]
+    num_molecules: int
+
+    def __getattr__(self, name: str) -> Tensor:
+        try:
+            return self.__dict__["arrays"][name]
+        except KeyError as error:
+            raise AttributeError(name) from error
+
+    def to(self, device: torch.device | str) -> HierBatch:
+        return HierBatch({k: v.to(device) for k, v in self.arrays.items()}, self.num_molecules)
+
+
+class MLP(nn.Sequential):
+    """``Linear -> ReLU -> Linear``."""
+
+    def __init__(self, in_dim: int, hidden_dim: int, out_dim: int) -> None:
+        super().__init__(nn.Linear(in_dim, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, out_dim))
+
+
+def scatter_log_softmax(scores: Tensor, group: Tensor, num_groups: int) -> Tensor:
+    """Log-softmax of ``scores [R]`` within groups ``group [R]`` (numerically stable)."""
+    top = scatter_max(scores.detach(), group, num_groups)[group]
+    shifted = scores - top
+    log_norm = torch.log(scatter_sum(shifted.exp(), group, num_groups))[group]
+    return shifted - log_norm
+
+
+def _graph(x: Tensor, src: Tensor, dst: Tensor, edge_attr: Tensor) -> GraphBatch:
+    """Both directions of each edge, as a batch the encoders read (one graph: only the edges
+    matter to the layers)."""
+    n = x.shape[0]
+    index = torch.stack([torch.cat([src, dst]), torch.cat([dst, src])])
+    zeros = torch.zeros(n, dtype=torch.long, device=x.device)
+    ptr = torch.tensor([0, n], device=x.device)
+    return GraphBatch(x=x, edge_index=index, batch=zeros, ptr=ptr,
+                      edge_attr=torch.cat([edge_attr, edge_attr]))  # fmt: skip
+
+
+class HierVAE(nn.Module):
+    """The hierarchical motif VAE (module docstring).
+
+    Args:
+        config: hyperparameters.
+        num_motifs: ``M`` motif types.
+        config_motif: ``[C]`` the motif of each configuration (configurations grouped by motif).
+        atom_dim: atom feature size (type one-hot + :data:`ATOM_FEATURES_EXTRA`).
+    """
+
+    def __init__(self, config: HierConfig, num_motifs: int, config_motif: list[int],
+                 atom_dim: int) -> None:  # fmt: skip
+        super().__init__()
+        self.config = config
+        d, zd = config.hidden_dim, config.latent_dim
+        norm = None if config.norm == "none" else config.norm
+        self.num_motifs = num_motifs
+        self.register_buffer("config_motif", torch.as_tensor(config_motif, dtype=torch.long))
+        self.motif_embedding = nn.Embedding(num_motifs, d)
+        self.config_embedding = nn.Embedding(len(config_motif), d)
+        self.motif_bias = nn.Parameter(torch.zeros(num_motifs))
+        self.config_bias = nn.Parameter(torch.zeros(len(config_motif)))
+
+        def gnn(in_dim: int, layers: int, edge_dim: int) -> GNNEncoder:
+            return GNNEncoder("gated-gcn", in_dim, d, layers, edge_dim=edge_dim, norm=norm)
+
+        # encoder
+        self.atom_mpn = gnn(atom_dim, config.atom_layers, BOND_ORDERS)
+        self.attachment_mpn = gnn(d, config.attachment_layers, 1)
+        self.motif_mpn = gnn(d, config.motif_layers, config.max_distance)
+        self.to_mu = nn.Linear(d, zd)
+        self.to_logvar = nn.Linear(d, zd)
+        # decoder
+        self.z_to_tree = nn.Linear(zd, d)
+        self.decoder_motif_mpn = gnn(d, config.motif_layers, config.max_distance)
+        self.decoder_atom_mpn = gnn(atom_dim, config.atom_layers, BOND_ORDERS)
+        self.stop_head = MLP(zd + d, d, 1)
+        self.motif_head = MLP(zd + d, d, d)
+        self.config_head = MLP(zd + 2 * d, d, d)
+        self.pair_head = MLP(zd + 3 * d, d, 1)
+
+    # -- encoder ---------------------------------------------------------------------------------
+
+    def _distance(self, dist: Tensor) -> Tensor:
+        index = dist.clamp(max=self.config.max_distance) - 1
+        return nn.functional.one_hot(index, self.config.max_distance).float()
+
+    def _bond(self, order: Tensor) -> Tensor:
+        return nn.functional.one_hot(order - 1, BOND_ORDERS).float()
+
+    def encode(self, b: HierBatch) -> tuple[Tensor, Tensor]:
+        """``(mu, logvar)``, ``[B, latent_dim]`` each."""
+        h_atom = self.atom_mpn(_graph(b.atom_x, b.bond_src, b.bond_dst, self._bond(b.bond_order))).x
+        k = b.motif_id.shape[0]
+        pooled = scatter_mean(h_atom[b.member_atom], b.member_node, k)
+        x = self.config_embedding(b.config_id) + pooled
+        tree = b.edge_dist == 1
+        ones = torch.ones(int(tree.sum()), 1, device=x.device)
+        h = self.attachment_mpn(_graph(x, b.edge_src[tree], b.edge_dst[tree], ones)).x
+        x = self.motif_embedding(b.motif_id) + h
+        h = self.motif_mpn(_graph(x, b.edge_src, b.edge_dst, self._distance(b.edge_dist))).x
+        if self.config.readout == "root":
+            state = h[b.root]
+        else:
+            state = scatter_mean(h, b.motif_id_mol, b.num_molecules)
+        return self.to_mu(state), self.to_logvar(state)
+
+    # -- decoder pieces (shared by training and decoding) ----------------------------------------
+
+    def tree_states(self, z_rows: Tensor, motif: Tensor, config: Tensor, src: Tensor,
+                    dst: Tensor, dist: Tensor) -> Tensor:  # fmt: skip
+        """Decoder MotifMPN over partial trees; ``z_rows`` is ``z`` of each node's molecule."""
+        x = self.motif_embedding(motif) + self.config_embedding(config) + self.z_to_tree(z_rows)
+        return self.decoder_motif_mpn(_graph(x, src, dst, self._distance(dist))).x
+
+    def atom_states(self, x: Tensor, src: Tensor, dst: Tensor, order: Tensor) -> Tensor:
+        """Decoder AtomMPN over partial molecules and configuration graphs."""
+        return self.decoder_atom_mpn(_graph(x, src, dst, self._bond(order))).x
+
+    def stop_logits(self, z: Tensor, h_top: Tensor) -> Tensor:
+        return self.stop_head(torch.cat([z, h_top], dim=1)).squeeze(1)
+
+    def motif_logits(self, z: Tensor, h_top: Tensor) -> Tensor:
+        """``[R, M]``; ``h_top`` is zero for the root."""
+        query = self.motif_head(torch.cat([z, h_top], dim=1))
+        return query @ self.motif_embedding.weight.T + self.motif_bias
+
+    def config_scores(self, z: Tensor, h_top: Tensor, motif: Tensor, candidates: Tensor,
+                      row: Tensor) -> Tensor:  # fmt: skip
+        """Scores of candidate configurations ``candidates [R']`` for query rows ``row [R']``."""
+        query = self.config_head(torch.cat([z, h_top, self.motif_embedding(motif)], dim=1))
+        emb = self.config_embedding(candidates)
+        return (query[row] * emb).sum(dim=1) + self.config_bias[candidates]
+
+    def pair_scores(self, z: Tensor, h_top: Tensor, parent_atom: Tensor,
+                    child_atom: Tensor) -> Tensor:  # fmt: skip
+        """One score per candidate pair; every argument has one row per pair."""
+        return self.pair_head(torch.cat([z, h_top, parent_atom, child_atom], dim=1)).squeeze(1)
+
+    # -- training --------------------------------------------------------------------------------
+
+    def loss(self, b: HierBatch, beta: float, generator: torch.Generator | None = None
+             ) -> dict[str, Tensor]:  # fmt: skip
+        """Teacher-forced losses, summed per molecule and averaged over the batch."""
+        mu, logvar = self.encode(b)
+        z = reparameterize(mu, logvar, generator)
+        n = b.num_molecules
+
+        # partial trees -> the top motif's state at every event
+        h_tree = self.tree_states(z[b.pt_node_mol], b.motif_id[b.pt_node], b.config_id[b.pt_node],
+                                  b.pt_src, b.pt_dst, b.pt_dist)  # fmt: skip
+        ev_mol = b.pt_node_mol[b.ev_top]
+        stop = self.stop_logits(z[ev_mol], h_tree[b.ev_top])
+        pop = b.ev_pop.float()
+        stop_loss = nn.functional.binary_cross_entropy_with_logits(stop, pop, reduction="sum")
+
+        # motif of the root (h_top = 0) and of every child
+        ce_mol = b.ce_top_mol
+        z_q = torch.cat([z, z[ce_mol]])
+        h_q = torch.cat([torch.zeros_like(h_tree[:n]), h_tree[b.ce_top]])
+        target = torch.cat([b.root, b.ce_child])
+        motif = b.motif_id[target]
+        logits = self.motif_logits(z_q, h_q)
+        motif_loss = nn.functional.cross_entropy(logits, motif, reduction="sum")
+
+        # configuration among the motif's
+        cand, row = b.config_candidates, b.config_row
+        scores = self.config_scores(z_q, h_q, motif, cand, row)
+        log_p = scatter_log_softmax(scores, row, len(target))
+        config_loss = -log_p[cand == b.config_id[target][row]].sum()
+        config_hit = scatter_max(scores, row, len(target))[row] == scores
+        config_right = (config_hit & (cand == b.config_id[target][row])).sum()
+
+        # attachment pair
+        h_atoms = self.atom_states(b.dec_x, b.dec_src, b.dec_dst, b.dec_order)
+        event = b.pair_event
+        pair = self.pair_scores(z[ce_mol[event]], h_tree[b.ce_top[event]],
+                                h_atoms[b.pair_parent], h_atoms[b.pair_child_row])  # fmt: skip
+        num_events = b.ce_top.shape[0]
+        log_pair = scatter_log_softmax(pair, event, num_events)
+        pair_loss = -log_pair[b.pair_label].sum()
+        pair_best = scatter_max(pair, event, num_events)[event] == pair
+        pair_right = (pair_best & b.pair_label).sum()
+
+        kl = gaussian_kl(mu, logvar).sum()
+        recon = stop_loss + motif_loss + config_loss + pair_loss
+        loss = (recon + beta * kl) / n
+        with torch.no_grad():
+            return_parts = {
+                "stop": stop_loss / n,
+                "motif": motif_loss / n,
+                "config": config_loss / n,
+                "pair": pair_loss / n,
+                "kl": kl / n,
+                "stop_acc": ((stop > 0).float() == pop).float().mean(),
+                "motif_acc": (logits.argmax(dim=1) == motif).float().mean(),
+                "config_acc": config_right.float() / len(target),
+                "pair_acc": pair_right.float() / max(num_events, 1),
+            }
+        return {"loss": loss, **return_parts}
