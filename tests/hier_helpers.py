@@ -38,7 +38,7 @@ def make_tables(smiles: list[str], max_motifs: int = 0) -> MotifTables:
 def make_task(smiles: list[str], config: HierConfig = SMALL, seed: int = 0) -> HierTask:
     torch.manual_seed(seed)
     tables = make_tables(smiles)
-    records = make_records(smiles, tables, GraphConfig(), config.motif_edges)
+    records = make_records(smiles, tables, GraphConfig(), config)
     assert not any(isinstance(r, str) for r in records)
     tables = MotifTables(tables.motifs, tables.configs, max(len(r["motif_id"]) for r in records))
     generator = HierGenerator(build_hier(config, tables), tables, GraphConfig())

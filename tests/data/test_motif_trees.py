@@ -10,6 +10,7 @@ from hier_helpers import MOLECULES, make_tables
 from moldojo.chem import GraphConfig, MolGraph, graph_to_smiles, parse_smiles
 from moldojo.chem.motifs import decompose
 from moldojo.data.motif_trees import FIELDS, MotifTables, RecordPack, ancestry_edges, tree_record
+from moldojo.models.hier import HierConfig
 from moldojo.sampling.hier import make_records
 
 
@@ -118,7 +119,8 @@ def test_tree_edges_keep_distance_one() -> None:
 
 
 def test_unknown_motifs_give_no_record(tables: MotifTables) -> None:
-    records = make_records(["c1ccc2ccccc2c1", "not a smiles", MOLECULES[0]], tables, GraphConfig())
+    records = make_records(["c1ccc2ccccc2c1", "not a smiles", MOLECULES[0]], tables,
+                           GraphConfig(), HierConfig())  # fmt: skip
     assert records[0] == "unknown_motif" and records[1] == "invalid_input"
     assert isinstance(records[2], dict)
 

@@ -9,8 +9,11 @@ import torch
 from rdkit import Chem
 
 from hier_helpers import MOLECULES, SMALL, make_task, train_steps
+from moldojo.chem.motifs import decompose
+from moldojo.data.motif_trees import RecordPack, tree_record
 from moldojo.errors import ConfigError
 from moldojo.models.hier import HierConfig, scatter_log_softmax
+from moldojo.sampling.hier import to_batch
 from moldojo.training.two_step import stereo_blind
 
 
@@ -46,6 +49,23 @@ def test_loss_is_a_sum_of_its_parts() -> None:
     out = task.loss(task.batch(np.arange(4)), 0.25, torch.Generator().manual_seed(1))
     parts = out["stop"] + out["motif"] + out["config"] + out["pair"] + 0.25 * out["kl"]
     assert torch.allclose(out["loss"], parts, rtol=1e-5)
+
+
+def test_cutting_partial_molecules_to_the_receptive_field_changes_nothing() -> None:
+    task = make_task(MOLECULES)  # the decoder's AtomMPN has 2 layers: balls of radius 2
+    tables = task.generator.tables
+    whole = []
+    for smiles in MOLECULES:
+        mol = Chem.MolFromSmiles(Chem.MolToSmiles(Chem.MolFromSmiles(smiles)))
+        whole.append(tree_record(decompose(mol, tables), tables, "ancestry", None))
+    indices = np.arange(len(MOLECULES))
+    cut = to_batch(task.train, indices, tables)
+    full = to_batch(RecordPack(whole), indices, tables)
+    assert cut.pm_atom.shape[0] < full.pm_atom.shape[0]
+    a = task.loss(cut, 0.1, torch.Generator().manual_seed(0))
+    b = task.loss(full, 0.1, torch.Generator().manual_seed(0))
+    for key in ("pair", "stop", "motif", "config"):
+        assert torch.allclose(a[key], b[key], atol=1e-4), key
 
 
 def test_mu_does_not_depend_on_the_input_atom_order() -> None:
@@ -94,15 +114,19 @@ def test_validation_metrics(trained) -> None:  # noqa: ANN001
     assert 0.0 < metrics["uniqueness"] <= 1.0
 
 
-def test_tree_edges_and_mean_readout_train_too() -> None:
-    config = HierConfig(**{**SMALL.__dict__, "motif_edges": "tree", "readout": "mean"})
+@pytest.mark.parametrize("layer", ["gated-gcn", "gine"])
+def test_tree_edges_and_mean_readout_train_too(layer: str) -> None:
+    config = HierConfig(**{**SMALL.__dict__, "motif_edges": "tree", "readout": "mean",
+                           "motif_layer": layer, "decoder_atom_layers": 1})  # fmt: skip
     task = make_task(MOLECULES, config)
     first = float(task.loss(task.batch(np.arange(8)), 0.0, torch.Generator())["loss"])
     assert train_steps(task, 30) < first
 
 
 @pytest.mark.parametrize(
-    "bad", [{"hidden_dim": 0}, {"motif_edges": "star"}, {"readout": "max"}, {"norm": "group"}]
+    "bad",
+    [{"hidden_dim": 0}, {"motif_edges": "star"}, {"readout": "max"}, {"norm": "group"},
+     {"decoder_atom_layers": 0}, {"motif_layer": "gcn"}],  # fmt: skip
 )
 def test_config_rejects_bad_values(bad: dict) -> None:
     with pytest.raises(ConfigError):

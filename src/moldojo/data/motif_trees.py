@@ -46,6 +46,7 @@ __all__ = [
     "RecordPack",
     "ancestry_edges",
     "atom_features",
+    "partial_ball",
     "tree_record",
 ]
 
@@ -286,9 +287,15 @@ def tree_record(
     tree: MotifTree,
     tables: MotifTables,
     edges: Literal["ancestry", "tree"] = "ancestry",
+    radius: int | None = None,
 ) -> dict[str, np.ndarray] | None:
     """Every array of :data:`FIELDS` for one molecule (module docstring); None when the tree
-    has a motif or configuration outside ``tables``."""
+    has a motif or configuration outside ``tables``.
+
+    ``radius``: partial molecules are cut to the atoms within this many bonds of the parent's
+    attachment atoms (the receptive field of a network of that many layers, so that their
+    states are unchanged); None keeps them whole.
+    """
     ids = []
     for node in tree.nodes:
         c = tables.config_index.get(node.config)
@@ -341,6 +348,7 @@ def tree_record(
     np.add.at(used, bond[:, 0], bond[:, 2])
     np.add.at(used, bond[:, 1], bond[:, 2])
     valence_arr = np.asarray(valence, np.int64)
+    order_of = {(min(a, b), max(a, b)): o for a, b, o in bonds}
     hs = valence_arr - used
     if hs.min(initial=0) < 0:
         return None
@@ -383,29 +391,39 @@ def tree_record(
     children = np.arange(1, K)
     ce_top = pt_start[children - 1] + np.asarray(parent[1:], np.int64)
 
-    # Partial molecules before each child event c: atoms < atoms_before[c], bonds likewise.
-    pm_sizes = atoms_before[1:K]
-    pm_start = np.concatenate([[0], np.cumsum(pm_sizes)])[:-1]
-    pm_atom = ranges(np.zeros(K - 1, np.int64), pm_sizes)
-    pm_bond_sizes = bonds_before[1:K]
-    pm_bond = ranges(np.zeros(K - 1, np.int64), pm_bond_sizes)
-    pm_off = np.repeat(pm_start, pm_bond_sizes)
-    pm_used = np.zeros(int(pm_sizes.sum()), np.int64)
-    src = bond[pm_bond, 0] + pm_off
-    dst = bond[pm_bond, 1] + pm_off
-    np.add.at(pm_used, src, bond[pm_bond, 2])
-    np.add.at(pm_used, dst, bond[pm_bond, 2])
-    pm_hs = valence_arr[pm_atom] - pm_used
-
-    # Candidate pairs per child event.
+    # Partial molecules before each child event c (atoms < atoms_before[c], and their bonds),
+    # cut to the ball of `radius` bonds around the parent's attachment atoms: the only atoms
+    # whose states are read, and a network of `radius` layers sees no further.
+    neighbours: list[list[int]] = [[] for _ in range(n)]
+    for a, b, _ in bonds:
+        neighbours[a].append(b)
+        neighbours[b].append(a)
+    used_before = np.zeros(n, np.int64)  # bond orders placed so far, per atom
+    pm_atom, pm_hs, pm_src, pm_dst, pm_order = [], [], [], [], []
     pair_event, pair_parent, pair_child, pair_label = [], [], [], []
+    pm_rows = 0
     for e, c in enumerate(children):
+        for a, b, o in bond[bonds_before[c - 1] : bonds_before[c]]:
+            used_before[a] += o
+            used_before[b] += o
         u, node = parent[c], nodes[c]
         cu, cc = config[u], config[c]
         p_attach = np.flatnonzero(tables.atom_attach[tables.atom_ptr[cu] : tables.atom_ptr[cu + 1]])
+        seeds = placed[u][p_attach]
+        ball = partial_ball(neighbours, seeds, int(atoms_before[c]), radius)
+        local = {a: i for i, a in enumerate(ball)}
+        for a in ball:
+            for b in neighbours[a]:
+                if a < b and b in local:
+                    pm_src.append(pm_rows + local[a])
+                    pm_dst.append(pm_rows + local[b])
+                    pm_order.append(order_of[(a, b)])
+        pm_atom.append(np.asarray(ball, np.int64))
+        pm_hs.append(valence_arr[ball] - used_before[ball])
+
         c_bank = tables.child_candidates(cc)
-        rows = pm_start[e] + placed[u][p_attach]
-        left = pm_hs[rows]
+        rows = pm_rows + np.asarray([local[a] for a in seeds], np.int64)
+        left = valence_arr[seeds] - used_before[seeds]
         p_type = tables.atom_type[tables.atom_ptr[cu] + p_attach]
         ok = (p_type[:, None] == tables.atom_type[c_bank][None, :]) & (
             tables.atom_degree[c_bank][None, :] <= left[:, None]
@@ -419,6 +437,7 @@ def tree_record(
         pair_parent.append(rows[i])
         pair_child.append(c_bank[j])
         pair_label.append(label)
+        pm_rows += len(ball)
 
     def cat(parts: list[np.ndarray], dtype: type = np.int64) -> np.ndarray:
         return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
@@ -446,16 +465,35 @@ def tree_record(
         "ev_pop": np.asarray(ev_pop, bool),
         "ce_top": ce_top,
         "ce_child": children,
-        "pm_atom": pm_atom,
-        "pm_hs": pm_hs,
-        "pm_src": src,
-        "pm_dst": dst,
-        "pm_order": bond[pm_bond, 2].copy(),
+        "pm_atom": cat(pm_atom),
+        "pm_hs": cat(pm_hs),
+        "pm_src": cat([np.asarray(pm_src, np.int64)]),
+        "pm_dst": cat([np.asarray(pm_dst, np.int64)]),
+        "pm_order": cat([np.asarray(pm_order, np.int64)]),
         "pair_event": cat(pair_event),
         "pair_parent": cat(pair_parent),
         "pair_child": cat(pair_child),
         "pair_label": cat(pair_label, bool),
     }
+
+
+def partial_ball(neighbours: Sequence[Sequence[int]], seeds: Sequence[int] | np.ndarray,
+                 num_atoms: int, radius: int | None) -> list[int]:  # fmt: skip
+    """Atoms ``< num_atoms`` within ``radius`` bonds of ``seeds`` (breadth first, over atoms
+    ``< num_atoms`` only), ascending; all of them when ``radius`` is None."""
+    if radius is None:
+        return list(range(num_atoms))
+    seen = {int(a) for a in seeds}
+    frontier = list(seen)
+    for _ in range(radius):
+        nxt = []
+        for a in frontier:
+            for b in neighbours[a]:
+                if b < num_atoms and b not in seen:
+                    seen.add(b)
+                    nxt.append(b)
+        frontier = nxt
+    return sorted(seen)
 
 
 class RecordPack:

@@ -49,7 +49,8 @@ from torch import Tensor, nn
 from moldojo.errors import ConfigError
 from moldojo.models.vae import gaussian_kl, reparameterize
 from moldojo.nn.batch import GraphBatch
-from moldojo.nn.blocks import GNNEncoder
+from moldojo.nn.blocks import EncoderOutput, GNNEncoder, ResidualBlock
+from moldojo.nn.registry import LAYERS, build_layer
 from moldojo.nn.scatter import scatter_max, scatter_mean, scatter_sum
 
 __all__ = ["BOND_ORDERS", "HierBatch", "HierConfig", "HierVAE", "MLP", "scatter_log_softmax"]
@@ -65,12 +66,18 @@ class HierConfig:
     Args:
         hidden_dim: size of every state.
         latent_dim: size of ``z``.
-        atom_layers: residual gated GCN layers of each AtomMPN.
+        atom_layers: residual gated GCN layers of the encoder's AtomMPN.
+        decoder_atom_layers: layers of the decoder's AtomMPN (None: ``atom_layers``); it reads
+            partial molecules cut to this many bonds around the parent's attachment atoms.
         attachment_layers: layers of the attachment-level network.
         motif_layers: layers of each MotifMPN.
         motif_edges: ``"ancestry"`` (each motif to all its ancestors, distance-labelled) or
             ``"tree"`` (parent-child edges only, the paper's choice).
         max_distance: ancestry distances above this share one edge label.
+        motif_layer: the layer of both MotifMPNs, any layer of :data:`moldojo.nn.LAYERS` that
+            reads edge features. The gated GCN updates a state per edge; on deep trees, whose
+            partial trees have many ancestry edges, a layer that reads edge labels without
+            updating them, such as ``"gine"``, is several times faster (:class:`LabelMPN`).
         readout: ``"root"`` (the root motif's state) or ``"mean"`` (mean over motifs).
         norm: normalisation in the message-passing blocks (``"layer"``, ``"batch"`` or None).
         min_count: configurations seen fewer times in the training set are left out of the
@@ -83,14 +90,21 @@ class HierConfig:
     hidden_dim: int = 128
     latent_dim: int = 32
     atom_layers: int = 4
+    decoder_atom_layers: int | None = None
     attachment_layers: int = 2
     motif_layers: int = 3
     motif_edges: Literal["ancestry", "tree"] = "ancestry"
     max_distance: int = 8
+    motif_layer: str = "gated-gcn"
     readout: Literal["root", "mean"] = "root"
     norm: Literal["layer", "batch", "none"] = "layer"
     min_count: int = 1
     vocabulary: str = ""
+
+    @property
+    def radius(self) -> int:
+        """Layers of the decoder's AtomMPN: how far around the parent its states see."""
+        return self.atom_layers if self.decoder_atom_layers is None else self.decoder_atom_layers
 
     def __post_init__(self) -> None:
         for name in ("hidden_dim", "latent_dim", "atom_layers", "attachment_layers",
@@ -98,8 +112,14 @@ class HierConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"hier.{name}={value!r} must be a positive integer")
+        layers = self.decoder_atom_layers
+        if layers is not None and (isinstance(layers, bool) or not isinstance(layers, int)
+                                   or layers < 1):  # fmt: skip
+            raise ConfigError(f"hier.decoder_atom_layers={layers!r} must be a positive integer")
+        edge_layers = tuple(name for name, spec in LAYERS.items() if spec.uses_edges)
         for name, choices in (("motif_edges", ("ancestry", "tree")), ("readout", ("root", "mean")),
-                              ("norm", ("layer", "batch", "none"))):  # fmt: skip
+                              ("norm", ("layer", "batch", "none")),
+                              ("motif_layer", edge_layers)):  # fmt: skip
             if getattr(self, name) not in choices:
                 raise ConfigError(f"hier.{name}={getattr(self, name)!r} is not one of {choices}")
 
@@ -137,6 +157,30 @@ def scatter_log_softmax(scores: Tensor, group: Tensor, num_groups: int) -> Tenso
     return shifted - log_norm
 
 
+class LabelMPN(nn.Module):
+    """Residual blocks of a layer that reads edge features without updating them, every block
+    reading the raw edge labels (no per-edge hidden state: on graphs with many more edges than
+    nodes, such as partial trees with ancestry edges, that is where the time would go).
+
+    Shapes: the same :class:`~moldojo.nn.batch.GraphBatch` and output as :class:`GNNEncoder`
+    (``x [N, dim]`` input, ``edge_attr [E, label_dim]``).
+    """
+
+    def __init__(self, layer: str, dim: int, num_layers: int, label_dim: int,
+                 norm: str | None) -> None:  # fmt: skip
+        super().__init__()
+        self.blocks = nn.ModuleList(
+            ResidualBlock(build_layer(layer, dim, dim, edge_dim=label_dim), dim=dim, norm=norm)
+            for _ in range(num_layers)
+        )
+
+    def forward(self, batch: GraphBatch) -> EncoderOutput:
+        h = batch.x
+        for block in self.blocks:
+            h, _ = block(h, batch.edge_index, batch.edge_attr)
+        return EncoderOutput(h, None)
+
+
 def _graph(x: Tensor, src: Tensor, dst: Tensor, edge_attr: Tensor) -> GraphBatch:
     """Both directions of each edge, as a batch the encoders read (one graph: only the edges
     matter to the layers)."""
@@ -171,19 +215,22 @@ class HierVAE(nn.Module):
         self.motif_bias = nn.Parameter(torch.zeros(num_motifs))
         self.config_bias = nn.Parameter(torch.zeros(len(config_motif)))
 
-        def gnn(in_dim: int, layers: int, edge_dim: int) -> GNNEncoder:
-            return GNNEncoder("gated-gcn", in_dim, d, layers, edge_dim=edge_dim, norm=norm)
+        def gnn(in_dim: int, layers: int, edge_dim: int, layer: str = "gated-gcn") -> nn.Module:
+            if LAYERS[layer].updates_edges:
+                return GNNEncoder(layer, in_dim, d, layers, edge_dim=edge_dim, norm=norm)
+            return LabelMPN(layer, d, layers, edge_dim, norm)
 
         # encoder
         self.atom_mpn = gnn(atom_dim, config.atom_layers, BOND_ORDERS)
         self.attachment_mpn = gnn(d, config.attachment_layers, 1)
-        self.motif_mpn = gnn(d, config.motif_layers, config.max_distance)
+        self.motif_mpn = gnn(d, config.motif_layers, config.max_distance, config.motif_layer)
         self.to_mu = nn.Linear(d, zd)
         self.to_logvar = nn.Linear(d, zd)
         # decoder
         self.z_to_tree = nn.Linear(zd, d)
-        self.decoder_motif_mpn = gnn(d, config.motif_layers, config.max_distance)
-        self.decoder_atom_mpn = gnn(atom_dim, config.atom_layers, BOND_ORDERS)
+        self.decoder_motif_mpn = gnn(d, config.motif_layers, config.max_distance,
+                                     config.motif_layer)  # fmt: skip
+        self.decoder_atom_mpn = gnn(atom_dim, config.radius, BOND_ORDERS)
         self.stop_head = MLP(zd + d, d, 1)
         self.motif_head = MLP(zd + d, d, d)
         self.config_head = MLP(zd + 2 * d, d, d)

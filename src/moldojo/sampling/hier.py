@@ -29,6 +29,7 @@ from moldojo.data.motif_trees import (
     RecordPack,
     ancestry_edges,
     atom_features,
+    partial_ball,
     tree_record,
 )
 from moldojo.data.parallel import pmap
@@ -57,7 +58,7 @@ _WORKER: dict[str, Any] = {}  # what forked workers read: tables, graph config, 
 
 def _record(smiles: str) -> dict[str, np.ndarray] | str:
     """One molecule's record, or the reason it has none."""
-    tables, graph_config, edges = _WORKER["tables"], _WORKER["graph"], _WORKER["edges"]
+    tables, graph_config = _WORKER["tables"], _WORKER["graph"]
     try:
         mol = parse_smiles(smiles, graph_config)
         mol = Chem.MolFromSmiles(Chem.MolToSmiles(mol))  # canonical atom order: canonical tree
@@ -66,7 +67,7 @@ def _record(smiles: str) -> dict[str, np.ndarray] | str:
         return "invalid_input"
     if tree.unknown:
         return "unknown_motif"
-    record = tree_record(tree, tables, edges)
+    record = tree_record(tree, tables, _WORKER["edges"], _WORKER["radius"])
     return "unknown_motif" if record is None else record
 
 
@@ -74,14 +75,16 @@ def make_records(
     smiles: Sequence[str],
     tables: MotifTables,
     graph_config: GraphConfig,
-    edges: str = "ancestry",
+    config: HierConfig,
     *,
     jobs: int = 1,
     progress: bool | None = False,
 ) -> list[dict[str, np.ndarray] | str]:
-    """:func:`~moldojo.data.motif_trees.tree_record` of every SMILES (canonical tree), or why
-    not: ``"invalid_input"`` or ``"unknown_motif"`` (a motif outside the vocabulary)."""
-    _WORKER.update(tables=tables, graph=graph_config, edges=edges)
+    """:func:`~moldojo.data.motif_trees.tree_record` of every SMILES (canonical tree) for a
+    model of ``config``, or why not: ``"invalid_input"`` or ``"unknown_motif"`` (a motif
+    outside the vocabulary)."""
+    _WORKER.update(tables=tables, graph=graph_config, edges=config.motif_edges,
+                   radius=config.radius)  # fmt: skip
     return pmap(_record, list(smiles), jobs=jobs, chunk_size=200,
                 description="motif trees", progress=progress)  # fmt: skip
 
@@ -167,6 +170,13 @@ class _Partial:
         self.node_atoms.append(index)
         self.open.append(attachment)
         self.stack.append(len(self.motif) - 1)
+
+    def neighbours(self) -> list[list[int]]:
+        out: list[list[int]] = [[] for _ in self.atom_type]
+        for a, b, _ in self.bonds:
+            out[a].append(b)
+            out[b].append(a)
+        return out
 
     def parent_candidates(self, tables: MotifTables) -> list[int]:
         """Positions of the top motif's attachment atoms a child may merge with: the open ones
@@ -278,8 +288,8 @@ class HierGenerator:
             counted in :attr:`failures`.
         """
         self.failures = Counter()
-        records = make_records(smiles, self.tables, self.graph_config,
-                               self.model.config.motif_edges, jobs=jobs)  # fmt: skip
+        records = make_records(smiles, self.tables, self.graph_config, self.model.config,
+                               jobs=jobs)  # fmt: skip
         rows = [i for i, r in enumerate(records) if not isinstance(r, str)]
         self.failures.update(r for r in records if isinstance(r, str))
         out = torch.full((len(smiles), self.latent_dim), float("nan"))
@@ -375,6 +385,7 @@ class HierGenerator:
         n = z.shape[0]
         t = tables.num_atom_types
         edges = model.config.motif_edges
+        radius = model.config.radius
         max_nodes = max(8, 2 * tables.max_motifs)
         parts = [_Partial() for _ in range(n)]
 
@@ -456,10 +467,17 @@ class HierGenerator:
             offset = 0
             for r, j in enumerate(going):
                 part = parts[active[j]]
-                m = len(part.atom_type)
-                xs.append(atom_features(np.asarray(part.atom_type), np.asarray(part.atom_hs),
-                                        np.asarray(part.atom_attach), t))  # fmt: skip
-                bond = np.asarray(part.bonds, np.int64).reshape(-1, 3)
+                u = part.stack[-1]
+                seeds = [part.node_atoms[u][p] for p in candidates[r]]
+                ball = partial_ball(part.neighbours(), seeds, len(part.atom_type), radius)
+                local = {a: i for i, a in enumerate(ball)}
+                m = len(ball)
+                xs.append(atom_features(np.asarray(part.atom_type)[ball],
+                                        np.asarray(part.atom_hs)[ball],
+                                        np.asarray(part.atom_attach)[ball], t))  # fmt: skip
+                inside = [(local[a], local[b], o) for a, b, o in part.bonds
+                          if a in local and b in local]  # fmt: skip
+                bond = np.asarray(inside, np.int64).reshape(-1, 3)
                 srcs.append(bond[:, 0] + offset)
                 dsts.append(bond[:, 1] + offset)
                 orders.append(bond[:, 2])
@@ -469,7 +487,6 @@ class HierGenerator:
                 srcs.append(graph["src"] + child_offset)
                 dsts.append(graph["dst"] + child_offset)
                 orders.append(graph["order"])
-                u = part.stack[-1]
                 start = int(tables.atom_ptr[configs[r]])
                 options = []
                 for p in candidates[r]:
@@ -477,8 +494,8 @@ class HierGenerator:
                     for bank in tables.child_candidates(configs[r]):
                         if (tables.atom_type[bank] == part.atom_type[a]
                                 and tables.atom_degree[bank] <= part.atom_hs[a]):  # fmt: skip
-                            options.append((r, offset + a, child_offset + bank - start, p,
-                                            bank - start))  # fmt: skip
+                            options.append((r, offset + local[a], child_offset + bank - start,
+                                            p, bank - start))  # fmt: skip
                 pairs.append(options)
                 offset = child_offset + len(graph["type"])
             h_atoms = model.atom_states(

@@ -165,7 +165,7 @@ def _hier_task(config: RunConfig, smiles: list[str], valid_smiles: list[str],
         vocab, _ = build_vocabulary(enumerate(smiles), min_count=config.hier.min_count,
                                     jobs=jobs, source=config.data, config=graph_config)  # fmt: skip
         tables = MotifTables.from_vocabulary(vocab)
-    records = make_records(smiles, tables, graph_config, config.hier.motif_edges, jobs=jobs,
+    records = make_records(smiles, tables, graph_config, config.hier, jobs=jobs,
                            progress=progress)  # fmt: skip
     kept = [r for r in records if not isinstance(r, str)]
     dropped = Counter(r for r in records if isinstance(r, str))
