@@ -29,13 +29,14 @@ test: $(STAMP)
 demo: $(STAMP)
 	@mkdir -p out/demo
 	$(BIN)/moldojo sample -n 1000 --seed 0 -o out/demo/samples.smi --grid out/demo/grid.png
-	$(BIN)/moldojo evaluate out/demo/samples.smi --ref qm9:test --train qm9:train --json out/demo/metrics.json
+	$(BIN)/moldojo evaluate out/demo/samples.smi --train moses-mini:train --json out/demo/metrics.json
 	@echo "samples: out/demo/samples.smi, metrics: out/demo/metrics.json, grid: out/demo/grid.png"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/roundtrip.py
 	$(BIN)/python benchmarks/metrics.py $(if $(REFERENCE_PYTHON),--reference-python $(REFERENCE_PYTHON))
 	$(BIN)/python benchmarks/two_step.py src/moldojo/pretrained/two_step.pt --data qm9
+	$(BIN)/python benchmarks/hier.py src/moldojo/pretrained/hier.pt --test moses-mini:test --train moses-mini:train --reconstruct 1000 --samples 10000 --moses
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks tools

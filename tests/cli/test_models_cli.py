@@ -13,7 +13,8 @@ from rdkit import Chem
 import moldojo
 from moldojo.cli import main
 from moldojo.data import load_dataset
-from moldojo.sampling import DEFAULT_MODEL
+from moldojo.errors import CheckpointError
+from moldojo.sampling import DEFAULT_MODEL, PRETRAINED
 
 TINY = ["--set", "two_step.hidden_dim=16", "--set", "two_step.decoder_dim=16",
         "--set", "two_step.latent_dim=8", "--set", "two_step.encoder_layers=1",
@@ -118,3 +119,20 @@ def test_the_shipped_model_samples_without_a_run_dir(capsys: pytest.CaptureFixtu
     assert main(["sample", "-n", "50"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 50 and all(Chem.MolFromSmiles(s) is not None for s in lines if s)
+
+
+@pytest.mark.parametrize("name", sorted(PRETRAINED))
+def test_shipped_models_load_by_name(name: str, capsys: pytest.CaptureFixture) -> None:
+    if not PRETRAINED[name].exists():
+        pytest.skip(f"{PRETRAINED[name]} is not shipped in this checkout")
+    assert moldojo.load(name).kind == name
+    assert main(["sample", name, "-n", "3", "--seed", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and all(Chem.MolFromSmiles(s) is not None for s in lines if s)
+
+
+def test_a_path_wins_over_a_shipped_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "hier").mkdir()
+    with pytest.raises(CheckpointError, match="neither model.pt"):
+        moldojo.load("hier")
