@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from moldojo.cli.common import show_progress
 from moldojo.cli.generate_common import (
     add_decode_flags,
     decode_mode,
@@ -44,6 +45,6 @@ def run(args: argparse.Namespace) -> int:
     if z.ndim != 2 or z.shape[1] != model.latent_dim:
         raise MoldojoError(f"{file}: expected shape [B, {model.latent_dim}], got {list(z.shape)}")
     mode = decode_mode(model, args.mode)
-    smiles = model.decode(z, mode=mode)
+    smiles = model.decode(z, mode=mode, progress=show_progress(args))
     write_smiles(smiles, args.output, f"decoded ({mode})", model.failures)
     return 0

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     smiles = load_dataset(spec, progress=show_progress(args)).smiles
     if args.n is not None:
         smiles = smiles[: args.n]
-    decoded = model.reconstruct(smiles, mode=mode)
+    decoded = model.reconstruct(smiles, mode=mode, progress=show_progress(args))
     result = reconstruction_accuracy(smiles, decoded, stereo=False)
     print(f"reconstruction accuracy: {100 * result.accuracy:.1f}% (n={result.n}, "
           f"{mode} decoding, stereo-blind)")  # fmt: skip

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from moldojo.cli.common import show_progress
 from moldojo.cli.generate_common import add_decode_flags, decode_mode, load_model, write_smiles
 from moldojo.errors import MoldojoError
 
@@ -37,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.run_dir, args.device)
     mode = decode_mode(model, args.mode)
     generator = torch.Generator().manual_seed(args.seed)
-    smiles = model.sample(args.n, generator=generator, mode=mode, temperature=args.temperature)
+    smiles = model.sample(args.n, generator=generator, mode=mode, temperature=args.temperature,
+                          progress=show_progress(args))  # fmt: skip
     write_smiles(smiles, args.output, f"sampled ({mode})", model.failures)
     if args.grid:
         from moldojo.evaluation.plots import molecule_grid

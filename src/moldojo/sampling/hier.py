@@ -23,6 +23,7 @@ from moldojo.chem import GraphConfig, graph_to_smiles, parse_smiles
 from moldojo.chem.motifs import MotifNode, MotifTree, decompose, tree_graph
 from moldojo.chem.smiles import quiet_rdkit
 from moldojo.config import config_from_dict
+from moldojo.data.dataset import progress_bar
 from moldojo.data.features import ranges
 from moldojo.data.motif_trees import (
     MotifTables,
@@ -321,8 +322,8 @@ class HierGenerator:
     # ------------------------------------------------------------------------------ decode
 
     def decode(self, z: Tensor | np.ndarray, *, temperature: float = 0.0,
-               generator: torch.Generator | None = None, mode: str | None = None
-               ) -> list[str | None]:  # fmt: skip
+               generator: torch.Generator | None = None, mode: str | None = None,
+               progress: bool | None = False) -> list[str | None]:  # fmt: skip
         """Molecules of latent points, as canonical SMILES; None where decoding failed.
 
         Args:
@@ -332,6 +333,7 @@ class HierGenerator:
             generator: random source when ``temperature > 0``.
             mode: accepted for the two-step model's interface; the hierarchical decoder has
                 one mode (valid by construction).
+            progress: a progress bar on stderr (None: when stderr is a terminal).
         """
         z = torch.as_tensor(np.asarray(z), dtype=torch.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
@@ -342,25 +344,28 @@ class HierGenerator:
             self.failures["invalid_input"] += int((~finite).sum())
         out: list[str | None] = [None] * z.shape[0]
         rows = torch.nonzero(finite).flatten().tolist()
-        for start in range(0, len(rows), self.batch_size):
-            chunk = rows[start : start + self.batch_size]
-            partials = self._decode(z[chunk].to(self.device), temperature, generator)
-            for row, partial in zip(chunk, partials, strict=True):
-                out[row] = self._to_smiles(partial)
+        with progress_bar(len(rows), "decoding", progress) as bar:
+            for start in range(0, len(rows), self.batch_size):
+                chunk = rows[start : start + self.batch_size]
+                partials = self._decode(z[chunk].to(self.device), temperature, generator)
+                for row, partial in zip(chunk, partials, strict=True):
+                    out[row] = self._to_smiles(partial)
+                bar.update(len(chunk))
         return out
 
     def sample(self, n: int, *, generator: torch.Generator | None = None,
-               temperature: float = 0.0, mode: str | None = None) -> list[str | None]:  # fmt: skip
+               temperature: float = 0.0, mode: str | None = None,
+               progress: bool | None = False) -> list[str | None]:  # fmt: skip
         """``n`` molecules decoded from ``z ~ N(0, I)`` drawn on the CPU from ``generator``."""
         z = torch.randn(n, self.latent_dim, generator=generator)
-        return self.decode(z, temperature=temperature, generator=generator)
+        return self.decode(z, temperature=temperature, generator=generator, progress=progress)
 
-    def reconstruct(self, smiles: Sequence[str], *, mode: str | None = None,
-                    jobs: int = 1) -> list[str | None]:  # fmt: skip
+    def reconstruct(self, smiles: Sequence[str], *, mode: str | None = None, jobs: int = 1,
+                    progress: bool | None = False) -> list[str | None]:  # fmt: skip
         """Encode (posterior mean) and decode greedily: the reconstruction protocol."""
         z = self.encode(smiles, jobs=jobs)
         failed = self.failures
-        out = self.decode(z)
+        out = self.decode(z, progress=progress)
         out_failures = self.failures
         out_failures.update(failed)
         out_failures["invalid_input"] -= failed.total()

@@ -14,6 +14,7 @@ from moldojo.chem import GraphConfig, graph_to_smiles, mol_to_graph, parse_smile
 from moldojo.chem.smiles import quiet_rdkit
 from moldojo.config import config_from_dict
 from moldojo.data.atom_types import AtomTypes, decoded_graph, ordered_graph, type_ranks
+from moldojo.data.dataset import progress_bar
 from moldojo.data.features import EDGE_DIM, FeatureSpec, featurize_batch, ranges
 from moldojo.data.packed import PackedGraphs
 from moldojo.errors import CheckpointError, InvalidMoleculeError, InvalidSmilesError
@@ -181,6 +182,7 @@ class TwoStepGenerator:
         mode: str = "constrained",
         temperature: float = 0.0,
         generator: torch.Generator | None = None,
+        progress: bool | None = False,
     ) -> list[str | None]:
         """Molecules of latent points, as canonical SMILES; None where decoding failed.
 
@@ -189,6 +191,7 @@ class TwoStepGenerator:
             mode: ``"constrained"`` (valence-constrained greedy, the default) or ``"raw"``.
             temperature: 0 for the most likely bag of atoms, ``> 0`` to sample it.
             generator: random source when ``temperature > 0``.
+            progress: a progress bar on stderr (None: when stderr is a terminal).
 
         Failure reasons of this call are counted in :attr:`failures`.
         """
@@ -203,13 +206,15 @@ class TwoStepGenerator:
             self.failures["invalid_input"] += int((~finite).sum())
         out: list[str | None] = [None] * z.shape[0]
         rows = torch.nonzero(finite).flatten().tolist()
-        for start in range(0, len(rows), self.batch_size):
-            chunk = rows[start : start + self.batch_size]
-            decoded = self.model.decode(
-                z[chunk].to(self.device), temperature=temperature, generator=generator
-            )
-            for row, smiles in zip(chunk, self._to_smiles(decoded, mode), strict=True):
-                out[row] = smiles
+        with progress_bar(len(rows), "decoding", progress) as bar:
+            for start in range(0, len(rows), self.batch_size):
+                chunk = rows[start : start + self.batch_size]
+                decoded = self.model.decode(
+                    z[chunk].to(self.device), temperature=temperature, generator=generator
+                )
+                for row, smiles in zip(chunk, self._to_smiles(decoded, mode), strict=True):
+                    out[row] = smiles
+                bar.update(len(chunk))
         return out
 
     def sample(
@@ -219,6 +224,7 @@ class TwoStepGenerator:
         generator: torch.Generator | None = None,
         mode: str = "constrained",
         temperature: float = 0.0,
+        progress: bool | None = False,
     ) -> list[str | None]:
         """``n`` molecules decoded from ``z ~ N(0, I)`` (SMILES, or None where decoding failed).
 
@@ -226,11 +232,13 @@ class TwoStepGenerator:
         molecules on any device.
         """
         z = torch.randn(n, self.latent_dim, generator=generator)
-        return self.decode(z, mode=mode, temperature=temperature, generator=generator)
+        return self.decode(z, mode=mode, temperature=temperature, generator=generator,
+                           progress=progress)  # fmt: skip
 
-    def reconstruct(self, smiles: Sequence[str], *, mode: str = "constrained") -> list[str | None]:
+    def reconstruct(self, smiles: Sequence[str], *, mode: str = "constrained",
+                    progress: bool | None = False) -> list[str | None]:  # fmt: skip
         """Encode (posterior mean) and decode greedily: the reconstruction protocol."""
-        return self.decode(self.encode(smiles), mode=mode)
+        return self.decode(self.encode(smiles), mode=mode, progress=progress)
 
     def _to_smiles(self, decoded: BondProbabilities, mode: str) -> list[str | None]:
         build = constrained_graph if mode == "constrained" else raw_graph
