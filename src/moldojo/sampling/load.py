@@ -16,7 +16,7 @@ _SHIPPED = Path(__file__).resolve().parents[1] / "pretrained"
 #: in place of a run directory on the command line (a path of that name wins).
 PRETRAINED = {"hier": _SHIPPED / "hier.pt", "two-step": _SHIPPED / "two_step.pt"}
 #: The shipped model used when no run directory is given.
-DEFAULT_MODEL = PRETRAINED["two-step"]
+DEFAULT_MODEL = PRETRAINED["hier"]
 
 
 def resolve_checkpoint(path: str | Path | None) -> Path:
