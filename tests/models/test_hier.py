@@ -119,7 +119,7 @@ def test_tree_edges_and_mean_readout_train_too(layer: str) -> None:
     config = HierConfig(**{**SMALL.__dict__, "motif_edges": "tree", "readout": "mean",
                            "motif_layer": layer, "decoder_atom_layers": 1})  # fmt: skip
     task = make_task(MOLECULES, config)
-    first = float(task.loss(task.batch(np.arange(8)), 0.0, torch.Generator())["loss"])
+    first = task.loss(task.batch(np.arange(8)), 0.0, torch.Generator())["loss"].item()
     assert train_steps(task, 30) < first
 
 
