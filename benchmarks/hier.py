@@ -34,11 +34,13 @@ from rdkit import Chem
 
 import moldojo
 from moldojo.chem.smiles import quiet_rdkit
+from moldojo.config import load_config
 from moldojo.data import load_dataset
 from moldojo.evaluation import moses_metrics
 from moldojo.evaluation.reference import moses_reference
 from moldojo.evaluation.training import training_set
-from moldojo.training.two_step import stereo_blind
+from moldojo.training.generator_task import stereo_blind
+from moldojo.training.run import RunConfig
 
 BINS = (0, 15, 20, 25, 30, 40, 50, 60, 80, 1000)
 
@@ -51,9 +53,7 @@ def run_figures(run_dir: Path) -> dict[str, float | int | str]:
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     steps = [r for r in rows if r["kind"] == "train"]
     valid = [r for r in rows if r["kind"] == "valid"]
-    config = (run_dir / "config.toml").read_text()
-    batch = int(next(line.split("=")[1] for line in config.splitlines()
-                     if line.startswith("batch_size")))  # fmt: skip
+    batch = load_config(RunConfig, run_dir / "config.toml").train.batch_size
     seconds = sum(r["seconds"] for r in steps)
     return {
         "training_molecules_per_s": len(steps) * batch / seconds if seconds else 0.0,

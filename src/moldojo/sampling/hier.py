@@ -36,6 +36,7 @@ from moldojo.data.motif_trees import (
 from moldojo.data.parallel import pmap
 from moldojo.errors import CheckpointError, InvalidMoleculeError, InvalidSmilesError
 from moldojo.models.hier import HierBatch, HierConfig, HierVAE
+from moldojo.sampling.load import graph_config_data
 from moldojo.training.checkpoint import Checkpoint
 
 __all__ = ["HierGenerator", "build_hier", "make_records", "to_batch"]
@@ -259,14 +260,9 @@ class HierGenerator:
 
     def vocabulary(self) -> dict[str, Any]:
         """What a checkpoint stores besides the weights."""
-        config = self.graph_config
         return {
             "motifs": self.tables.to_data(),
-            "graph": {
-                "aromaticity": config.aromaticity,
-                "elements": list(config.elements),
-                "max_heavy_atoms": config.max_heavy_atoms,
-            },
+            "graph": graph_config_data(self.graph_config),
         }
 
     @property

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 
+from moldojo.chem import GraphConfig
 from moldojo.errors import CheckpointError
 from moldojo.training.checkpoint import load_checkpoint
 
-__all__ = ["DEFAULT_MODEL", "PRETRAINED", "load", "resolve_checkpoint"]
+__all__ = ["DEFAULT_MODEL", "PRETRAINED", "graph_config_data", "load", "resolve_checkpoint"]
 
 _SHIPPED = Path(__file__).resolve().parents[1] / "pretrained"
 #: The models shipped inside the package, by name: ``moldojo.load("two-step")``, or the name
@@ -17,6 +19,16 @@ _SHIPPED = Path(__file__).resolve().parents[1] / "pretrained"
 PRETRAINED = {"hier": _SHIPPED / "hier.pt", "two-step": _SHIPPED / "two_step.pt"}
 #: The shipped model used when no run directory is given.
 DEFAULT_MODEL = PRETRAINED["hier"]
+
+
+def graph_config_data(config: GraphConfig) -> dict[str, Any]:
+    """How SMILES became molecules, as the plain data a checkpoint's vocabulary stores
+    (``GraphConfig(**data)`` reads it back)."""
+    return {
+        "aromaticity": config.aromaticity,
+        "elements": list(config.elements),
+        "max_heavy_atoms": config.max_heavy_atoms,
+    }
 
 
 def resolve_checkpoint(path: str | Path | None) -> Path:

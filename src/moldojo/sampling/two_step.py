@@ -26,6 +26,7 @@ from moldojo.models.two_step import (
     raw_graph,
 )
 from moldojo.nn.batch import GraphBatch
+from moldojo.sampling.load import graph_config_data
 from moldojo.training.checkpoint import Checkpoint
 
 __all__ = ["DECODE_MODES", "TwoStepGenerator", "build_two_step"]
@@ -94,14 +95,9 @@ class TwoStepGenerator:
 
     def vocabulary(self) -> dict[str, Any]:
         """What a checkpoint stores besides the weights."""
-        config = self.graph_config
         return {
             "atom_types": self.atom_types.to_data(),
-            "graph": {
-                "aromaticity": config.aromaticity,
-                "elements": list(config.elements),
-                "max_heavy_atoms": config.max_heavy_atoms,
-            },
+            "graph": graph_config_data(self.graph_config),
         }
 
     @property

@@ -6,28 +6,24 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from rdkit import Chem
-from torch import Tensor
 
-from moldojo.chem.smiles import quiet_rdkit
 from moldojo.data.atom_types import OrderedGraphs, type_ranks
 from moldojo.data.features import featurize_batch, ranges
 from moldojo.models.two_step import TwoStepBatch
 from moldojo.nn.batch import GraphBatch
 from moldojo.sampling.two_step import TwoStepGenerator
+from moldojo.training.generator_task import GeneratorTask, stereo_blind
 
 __all__ = ["TwoStepTask", "stereo_blind"]
 
 
-class TwoStepTask:
+class TwoStepTask(GeneratorTask):
     """The two-step VAE as a :class:`~moldojo.training.loop.Task`.
 
     Args:
         generator: the model with its atom types (a fresh one to train from scratch).
         train: the training molecules in canonical atom order.
-        valid_smiles: molecules reconstructed after every epoch.
-        valid_samples: molecules sampled from the prior after every epoch.
-        seed: seed of the validation samples (the same latent points every epoch).
+        valid_smiles, valid_samples, seed: as :class:`GeneratorTask`.
     """
 
     model_kind = "two-step"
@@ -41,15 +37,10 @@ class TwoStepTask:
         valid_samples: int = 500,
         seed: int = 0,
     ) -> None:
-        self.generator = generator
-        self.model = generator.model
+        super().__init__(generator, valid_smiles, valid_samples=valid_samples, seed=seed)
         self.train = train
         self.num_train = len(train)
         self.ranks = type_ranks(train.graphs)
-        self.valid_smiles = list(valid_smiles)
-        self.valid_targets = [stereo_blind(s) for s in self.valid_smiles]
-        self.valid_samples = valid_samples
-        self.seed = seed
 
     def batch(self, indices: np.ndarray) -> TwoStepBatch:
         graphs = self.train.graphs
@@ -73,24 +64,12 @@ class TwoStepTask:
             bond_order=torch.from_numpy(bond_order.astype(np.int64)),
         )
 
-    def loss(
-        self, batch: TwoStepBatch, beta: float, generator: torch.Generator
-    ) -> dict[str, Tensor]:
-        return self.model.loss(batch, beta, generator)
-
     def validate(self) -> dict[str, float]:
         """Reconstruction (stereo-blind, posterior mean, constrained greedy decoding) of the
         validation molecules; validity raw and constrained and uniqueness of prior samples."""
-        metrics: dict[str, float] = {}
-        if self.valid_smiles:
-            decoded = self.generator.reconstruct(self.valid_smiles)
-            hits = sum(
-                d is not None and d == t for d, t in zip(decoded, self.valid_targets, strict=True)
-            )
-            metrics["reconstruction"] = hits / len(self.valid_smiles)
+        metrics = self.reconstruction()
         if self.valid_samples:
-            z = torch.randn(self.valid_samples, self.generator.latent_dim,
-                            generator=torch.Generator().manual_seed(self.seed))  # fmt: skip
+            z = self.prior_points()
             raw = self.generator.decode(z, mode="raw")
             constrained = self.generator.decode(z, mode="constrained")
             valid = [s for s in constrained if s is not None]
@@ -98,13 +77,3 @@ class TwoStepTask:
             metrics["validity_constrained"] = len(valid) / len(constrained)
             metrics["uniqueness"] = len(set(valid)) / len(valid) if valid else 0.0
         return metrics
-
-    def vocabulary(self) -> object:
-        return self.generator.vocabulary()
-
-
-def stereo_blind(smiles: str) -> str | None:
-    """Canonical SMILES without stereo (and isotopes): what the two-step decoder can give back."""
-    with quiet_rdkit():
-        mol = Chem.MolFromSmiles(smiles)
-    return None if mol is None else Chem.MolToSmiles(mol, isomericSmiles=False)
