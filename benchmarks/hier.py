@@ -39,7 +39,7 @@ from moldojo.data import load_dataset
 from moldojo.evaluation import moses_metrics
 from moldojo.evaluation.reference import moses_reference
 from moldojo.evaluation.training import training_set
-from moldojo.training.generator_task import stereo_blind
+from moldojo.models.task import stereo_blind
 from moldojo.training.run import RunConfig
 
 BINS = (0, 15, 20, 25, 30, 40, 50, 60, 80, 1000)
@@ -145,7 +145,7 @@ def main() -> None:
     hits = {"hier": [d is not None and d == t for d, t in zip(decoded, targets, strict=True)]}
     figures["reconstruction"] = float(np.mean(hits["hier"]))
     figures["reconstruction_n"] = len(test)
-    figures["reconstruction_failures"] = dict(model.failures)
+    figures["reconstruction_failures"] = dict(decoded.failures)
     for other in args.compare:
         name = f"{moldojo.load(other).kind} ({other.name})"
         out = moldojo.load(other).reconstruct(test)
@@ -161,7 +161,7 @@ def main() -> None:
         tick = time.perf_counter()
         samples = model.sample(args.samples, generator=generator)
         figures["sampling_molecules_per_s"] = args.samples / (time.perf_counter() - tick)
-        figures["sampling_failures"] = dict(model.failures)
+        figures["sampling_failures"] = dict(samples.failures)
         valid = [s for s in samples if s is not None]
         unique = set(valid)
         figures["validity"] = len(valid) / len(samples)

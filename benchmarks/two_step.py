@@ -75,7 +75,7 @@ def main() -> None:
     tick = time.perf_counter()
     constrained = model.decode(z, mode="constrained")
     figures["sampling_molecules_per_s"] = args.samples / (time.perf_counter() - tick)
-    figures["constrained_failures"] = dict(model.failures)
+    figures["constrained_failures"] = dict(constrained.failures)
     valid = [s for s in constrained if s is not None]
     unique = set(valid)
     train = training_set(f"{args.data}:train", isomeric=False, jobs=args.jobs, progress=False)

@@ -7,10 +7,10 @@ import torch
 
 from moldojo.chem import GraphConfig
 from moldojo.chem.vocab import build_vocabulary
-from moldojo.data.motif_trees import MotifTables, RecordPack
 from moldojo.models.hier import HierConfig
-from moldojo.sampling.hier import HierGenerator, build_hier, make_records
-from moldojo.training.hier import HierTask
+from moldojo.models.hier.generator import HierGenerator, build_hier, make_records
+from moldojo.models.hier.records import MotifTables, RecordPack
+from moldojo.models.hier.task import HierTask
 
 SMALL = HierConfig(hidden_dim=32, latent_dim=16, atom_layers=2, attachment_layers=1,
                    motif_layers=2)  # fmt: skip

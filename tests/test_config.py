@@ -1,61 +1,58 @@
-"""Tests for moldojo.config: building frozen dataclass configs from TOML, overrides, round trips."""
+"""Tests for moldojo.config: pydantic configs from TOML and overrides, errors, round trips."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import pytest
+from pydantic import Field, PositiveInt, model_validator
 
 from moldojo.config import (
+    Config,
     apply_overrides,
     config_from_dict,
     config_to_dict,
     dump_config,
     load_config,
+    replace_config,
 )
 from moldojo.errors import ConfigError
 
 
-@dataclass(frozen=True)
-class ModelConfig:
-    hidden_dim: int = 64
-    dropout: float = 0.1
+class ModelConfig(Config):
+    hidden_dim: PositiveInt = 64
+    dropout: float = Field(0.1, ge=0, lt=1)
     norm: Literal["batch", "layer"] | None = "batch"
     readout: Literal["sum", "mean", "root"] = "sum"
     dims: tuple[int, ...] = (32, 16)
     label: str | None = None
     residual: bool = True
 
-    def __post_init__(self) -> None:
-        if self.hidden_dim < 1:
-            raise ConfigError(f"hidden_dim={self.hidden_dim!r} must be a positive integer")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout={self.dropout!r} must be in [0, 1)")
+    @model_validator(mode="after")
+    def _root_needs_residual(self) -> ModelConfig:
+        if self.readout == "root" and not self.residual:
+            raise ValueError("readout='root' needs residual = true")
+        return self
 
 
-@dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Config):
     lr: float = 1e-3
     max_steps: int | None = None
-    tags: list[str] = field(default_factory=list)
-    loss_weights: dict[str, float] = field(default_factory=dict)
+    tags: list[str] = []
+    loss_weights: dict[str, float] = {}
 
 
-@dataclass(frozen=True)
-class RunConfig:
-    model: ModelConfig = field(default_factory=ModelConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
+class RunConfig(Config):
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
     seed: int = 0
     name: str = "run"
 
 
-@dataclass(frozen=True)
-class Required:
+class Required(Config):
     size: int
 
 
@@ -129,7 +126,7 @@ def test_missing_required_key() -> None:
         ConfigError, match=r"^<dict>: missing required key 'size'.*--set size=value"
     ):
         config_from_dict(Required, {})
-    assert config_from_dict(Required, {"size": 3}) == Required(3)
+    assert config_from_dict(Required, {"size": 3}) == Required(size=3)
 
 
 # ----------------------------------------------------------------------------- file errors
@@ -219,13 +216,48 @@ def test_errors_from_a_dict_name_the_source() -> None:
         config_from_dict(RunConfig, {"sed": 1})
 
 
-def test_post_init_errors_surface_with_section_and_file(tmp_path: Path) -> None:
+def test_constraint_errors_name_key_file_line_and_bounds(tmp_path: Path) -> None:
     path = write(tmp_path, "[model]\ndropout = 1.5\n")
     with pytest.raises(ConfigError) as info:
         load_config(RunConfig, path)
-    message = str(info.value)
-    assert str(path) in message and "[model]" in message
-    assert "dropout=1.5 must be in [0, 1)" in message
+    assert str(info.value) == (
+        f"{path}, line 2: model.dropout = 1.5 (float) is not allowed; "
+        "expected a number >= 0 and < 1"
+    )
+
+
+def test_cross_field_errors_surface_with_section_and_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[model]\nreadout = "root"\nresidual = false\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(RunConfig, path)
+    assert str(info.value) == (
+        f"{path}: invalid [model] (ModelConfig): readout='root' needs residual = true"
+    )
+
+
+def test_direct_construction_raises_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"^ModelConfig: hidden_dim = 0 \(int\) is not allowed; "
+                       r"expected an integer > 0$"):  # fmt: skip
+        ModelConfig(hidden_dim=0)
+    with pytest.raises(ConfigError, match=r"^ModelConfig: invalid ModelConfig: readout='root'"):
+        ModelConfig(readout="root", residual=False)
+    with pytest.raises(ConfigError, match=r"^RunConfig: model\.norm = 'group'"):
+        RunConfig(model={"norm": "group"})
+
+
+def test_configs_are_frozen_and_hashable() -> None:
+    cfg = ModelConfig()
+    with pytest.raises(AttributeError, match="frozen"):
+        cfg.hidden_dim = 3  # type: ignore[misc]
+    assert hash(cfg) == hash(ModelConfig()) and cfg == ModelConfig()
+
+
+def test_replace_config_validates() -> None:
+    cfg = RunConfig()
+    assert replace_config(cfg, seed=3) == RunConfig(seed=3)
+    assert replace_config(cfg, model=replace_config(cfg.model, dims=[1])).model.dims == (1,)
+    with pytest.raises(ConfigError, match=r"^ModelConfig: dropout = 2 \(int\) is not allowed"):
+        replace_config(cfg.model, dropout=2)
 
 
 def test_malformed_toml_names_file_line_and_column(tmp_path: Path) -> None:
@@ -351,24 +383,30 @@ def test_override_type_errors_name_the_override(
     assert allowed in message
 
 
-def test_post_init_error_from_override_names_file_and_override(tmp_path: Path) -> None:
+def test_cross_field_error_from_override_names_file_and_override(tmp_path: Path) -> None:
     path = write(tmp_path, EXAMPLE)
     with pytest.raises(ConfigError) as info:
-        load_config(RunConfig, path, ["model.hidden_dim=0"])
+        load_config(RunConfig, path, ["model.readout=root", "model.residual=false"])
     message = str(info.value)
-    assert str(path) in message and "--set model.hidden_dim=0" in message
-    assert "hidden_dim=0 must be a positive integer" in message
+    assert str(path) in message and "--set model.residual=false" in message
+    assert "invalid [model] (ModelConfig): readout='root' needs residual = true" in message
+
+
+def test_constraint_error_from_override_names_the_override(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^--set model\.hidden_dim=0: model\.hidden_dim = 0 "):
+        load_config(RunConfig, write(tmp_path, EXAMPLE), ["model.hidden_dim=0"])
 
 
 def test_apply_overrides_returns_a_new_instance() -> None:
     cfg = RunConfig(model=ModelConfig(norm=None, label="x"))
     new = apply_overrides(cfg, ["model.hidden_dim=5", "train.tags=['t']"])
-    assert new == dataclasses.replace(
-        cfg, model=dataclasses.replace(cfg.model, hidden_dim=5), train=TrainConfig(tags=["t"])
-    )
+    assert new == cfg.model_copy(
+        update={"model": cfg.model.model_copy(update={"hidden_dim": 5}),
+                "train": TrainConfig(tags=["t"])}
+    )  # fmt: skip
     assert cfg.model.hidden_dim == 64  # the original is unchanged
     assert apply_overrides(cfg, []) is cfg
-    with pytest.raises(ConfigError, match=r"--set model\.dropout=2: invalid \[model\]"):
+    with pytest.raises(ConfigError, match=r"^--set model\.dropout=2: model\.dropout = 2 \(int\)"):
         apply_overrides(cfg, ["model.dropout=2"])
 
 
@@ -404,8 +442,7 @@ def test_dump_then_load_round_trips(tmp_path: Path, cfg: RunConfig) -> None:
 
 
 def test_dump_refuses_a_none_that_would_read_back_as_a_string(tmp_path: Path) -> None:
-    @dataclass(frozen=True)
-    class Named:
+    class Named(Config):
         label: str | None = "x"
 
     with pytest.raises(ConfigError, match=r"cannot write label = None"):

@@ -6,10 +6,10 @@ import torch
 
 from moldojo.chem import GraphConfig, mol_to_graph, parse_smiles
 from moldojo.data import PackedGraphs
-from moldojo.data.atom_types import AtomTypes, order_graphs
 from moldojo.models.two_step import TwoStepConfig
-from moldojo.sampling.two_step import TwoStepGenerator, build_two_step
-from moldojo.training.two_step import TwoStepTask
+from moldojo.models.two_step.atom_types import AtomTypes, order_graphs
+from moldojo.models.two_step.generator import TwoStepGenerator, build_two_step
+from moldojo.models.two_step.task import TwoStepTask
 
 SMALL = TwoStepConfig(hidden_dim=32, decoder_dim=32, latent_dim=16, encoder_layers=2,
                       decoder_layers=3)  # fmt: skip

@@ -1,23 +1,18 @@
-"""Generic machinery for frozen dataclass configs: build from TOML, override, check, write back.
+"""Configs on pydantic: the :class:`Config` base, TOML in and out, ``--set`` overrides.
 
-Each component defines its own ``@dataclass(frozen=True)`` config, validated in
-``__post_init__`` (raising :class:`~moldojo.errors.ConfigError`). This module turns plain data,
-as read from a TOML file or given as ``--set section.key=value`` overrides, into such a
-dataclass, checking every value against the field's annotation, and writes a config back to
-TOML so that ``load_config(cls, dump_config(cfg, path)) == cfg``.
-
-Supported annotations: ``int`` (``bool`` is rejected), ``float`` (an ``int`` is converted),
-``bool``, ``str``, ``Literal[...]``, ``X | None``, ``tuple[X, ...]``, fixed ``tuple[X, Y]``,
-``list[X]``, ``dict[str, X]``, nested dataclasses (a TOML table) and ``Any``. TOML has no null,
-so for a field that allows ``None`` the string ``"none"`` (any case) means ``None``, unless
-``"none"`` is itself a valid value of the field's other type (as it is for ``str | None``).
+Each component defines its config as a :class:`Config` subclass: frozen, strict, no unknown keys,
+its constraints written as types (``Literal[...]``, ``PositiveInt``, ``Field(ge=0, lt=1)``) and a
+``model_validator`` only for checks across fields. This module reads such a config from plain data
+or a TOML file, applies ``--set section.key=value`` overrides, and writes it back to TOML so that
+``load_config(cls, dump_config(cfg, path)) == cfg``. Every failure is a
+:class:`~moldojo.errors.ConfigError` of one line naming the dotted key, where it came from (file
+and line, or the override), the value given and what is allowed.
 
 Imports nothing from moldojo but :mod:`moldojo.errors`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import re
 import tomllib
@@ -26,25 +21,71 @@ import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar, Union
+from typing import Annotated, Any, Literal, TypeVar, Union
 
+import annotated_types
 import tomli_w
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, model_validator
 
 from moldojo.errors import ConfigError
 
 __all__ = [
+    "Config",
     "apply_overrides",
     "config_from_dict",
     "config_to_dict",
     "dump_config",
     "load_config",
+    "replace_config",
 ]
 
-T = TypeVar("T")
+C = TypeVar("C", bound="Config")
 
 _OVERRIDE_FORM = "--set section.key=value"
 _NONE_TOKEN = "none"
-_MISSING = dataclasses.MISSING
+
+
+class Config(BaseModel):
+    """Base of every moldojo config: frozen, hashable, strict, and no unknown keys.
+
+    Strict means no silent conversion (``"3"`` is not an integer, ``1`` is not ``true``), with
+    three exceptions for TOML: an integer is accepted for a float, an array (a list) for a tuple
+    field, and, TOML having no null, the string ``"none"`` (any case) for ``None`` in a field that
+    allows ``None``, unless ``"none"`` is itself a valid value of the field (``str | None``).
+    Building one directly, ``TrainConfig(batch_size=0)``, raises :class:`ConfigError` too.
+    """
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _config_error(exc, type(self), _Context(source=type(self).__name__)) from exc
+
+    # Marks this __init__ as pydantic's own (as RootModel does), so that nested configs and
+    # model_validate do not call it: they must raise ValidationError, whose locations we need.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A frozen dataclass raises AttributeError here; pydantic's own error is a ValueError.
+        raise AttributeError(f"{type(self).__name__} is frozen; use replace_config(cfg, {name}=...)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_toml(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        for name, value in data.items():
+            info = cls.model_fields.get(name)
+            if info is None:
+                continue
+            if isinstance(value, list) and typing.get_origin(_optional(info.annotation)) is tuple:
+                data[name] = tuple(value)
+            elif _means_none(info.annotation, value):
+                data[name] = None
+        return data
 
 
 # --------------------------------------------------------------------------------------------
@@ -52,48 +93,34 @@ _MISSING = dataclasses.MISSING
 # --------------------------------------------------------------------------------------------
 
 
-def config_from_dict(cls: type[T], data: Mapping[str, Any], *, source: str = "<dict>") -> T:
-    """Build a (possibly nested) frozen dataclass config from plain data.
+def config_from_dict(cls: type[C], data: Mapping[str, Any], *, source: str = "<dict>") -> C:
+    """Build config ``cls`` from plain data: keys are field names, a nested config is a table.
 
-    Args:
-        cls: the dataclass to build.
-        data: plain data as read from TOML: keys are field names, a nested dataclass is a
-            table (mapping). Missing keys take the dataclass defaults.
-        source: where the data came from, named in error messages (e.g. a file name).
-
-    Returns:
-        An instance of ``cls``; its ``__post_init__`` validation has run.
+    Missing keys take the defaults. ``source`` (e.g. a file name) is named in error messages.
 
     Raises:
-        ConfigError: on an unknown key, a value of the wrong type, a missing required key, or
-            a ``__post_init__`` validation failure. The message names the dotted key, the
-            source, the value given and what is allowed.
+        ConfigError: on an unknown key, a missing required key or an invalid value.
     """
-    return _build(cls, data, "", _Context(source=source))
+    return _validate(cls, data, _Context(source=source))
 
 
-def load_config(cls: type[T], path: str | Path | None = None, overrides: Sequence[str] = ()) -> T:
-    """Read a config from a TOML file and apply ``--set``-style overrides.
+def load_config(cls: type[C], path: str | Path | None = None, overrides: Sequence[str] = ()) -> C:
+    """Read config ``cls`` from a TOML file (``None``: the defaults) and apply overrides.
 
     Args:
-        cls: the dataclass to build.
-        path: a TOML file, or ``None`` to start from the dataclass defaults.
-        overrides: items of the form ``"section.key=value"``; ``value`` is parsed as a TOML
-            value (``3``, ``0.5``, ``true``, ``"x"``, ``[1, 2]``, ``{a = 1}``) and, when it is not
-            valid TOML, taken as a bare string (so ``model.norm=layer`` works). Later items win.
-
-    Returns:
-        An instance of ``cls`` holding the file's values with the overrides applied.
+        cls: the :class:`Config` subclass to build.
+        path: a TOML file, or ``None`` to start from the defaults.
+        overrides: items ``"section.key=value"``; ``value`` is read as a TOML value (``3``,
+            ``0.5``, ``true``, ``"x"``, ``[1, 2]``, ``{a = 1}``), else, or when the field refuses
+            it, as a bare string (so ``model.norm=layer`` works). Later items win.
 
     Raises:
-        ConfigError: if the file cannot be read or is not valid TOML (with tomllib's line and
-            column), if an override is malformed or names an unknown key, or if any value is
-            invalid (see :func:`config_from_dict`).
+        ConfigError: the file cannot be read or is not TOML (with tomllib's line and column),
+            an override is malformed or names an unknown key, or a value is invalid.
     """
-    if path is None:
-        data: dict[str, Any] = {}
-        ctx = _Context(source="<defaults>")
-    else:
+    data: dict[str, Any] = {}
+    ctx = _Context(source="<defaults>")
+    if path is not None:
         path = Path(path)
         text = _read_text(path)
         try:
@@ -105,72 +132,227 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: Sequenc
             ) from exc
         ctx = _Context(source=str(path), text=text)
     _merge_overrides(cls, data, overrides, ctx)
-    return _build(cls, data, "", ctx)
+    return _validate(cls, data, ctx)
 
 
-def apply_overrides(cfg: T, overrides: Sequence[str]) -> T:
-    """Return a copy of ``cfg`` with ``--set``-style overrides applied.
-
-    Args:
-        cfg: a dataclass config instance.
-        overrides: items of the form ``"section.key=value"`` (see :func:`load_config`).
-
-    Returns:
-        A new instance (the original is unchanged); ``__post_init__`` validation has run on it.
-
-    Raises:
-        ConfigError: if an override is malformed, names an unknown key, or gives an invalid
-            value.
-    """
-    cls = type(cfg)
-    _require_dataclass(cls)
+def apply_overrides(cfg: C, overrides: Sequence[str]) -> C:
+    """A copy of ``cfg`` with ``--set``-style overrides applied (see :func:`load_config`)."""
     if not overrides:
         return cfg
-    data = _to_data(cfg)
-    ctx = _Context(source=f"<{cls.__name__} instance>")
-    _merge_overrides(cls, data, overrides, ctx)
-    return _build(cls, data, "", ctx)
+    data = cfg.model_dump()
+    ctx = _Context(source=f"<{type(cfg).__name__} instance>")
+    _merge_overrides(type(cfg), data, overrides, ctx)
+    return _validate(type(cfg), data, ctx)
 
 
-def config_to_dict(cfg: Any) -> dict[str, Any]:
-    """Turn a dataclass config into plain, TOML-writable data.
+def replace_config(cfg: C, **changes: Any) -> C:
+    """``cfg`` with some fields replaced, validated (unlike ``cfg.model_copy(update=...)``)."""
+    return type(cfg)(**{name: getattr(cfg, name) for name in type(cfg).model_fields} | changes)
 
-    Tuples become lists and nested dataclasses become dicts. TOML has no null, so a field
-    holding ``None`` is omitted when ``None`` is also its default, and written as ``"none"``
-    otherwise (which reads back as ``None``).
 
-    Args:
-        cfg: a dataclass config instance.
+def config_to_dict(cfg: Config) -> dict[str, Any]:
+    """``cfg`` as plain, TOML-writable data: dicts, lists, str, int, float, bool.
 
-    Returns:
-        A dict of plain data, such that ``config_from_dict(type(cfg), result) == cfg``.
+    TOML has no null: a ``None`` is left out where it is the default, else written ``"none"``.
 
     Raises:
-        ConfigError: if a ``None`` cannot be written so that it reads back as ``None`` (a
-            ``str | None`` field whose default is not ``None``).
+        ConfigError: a ``None`` that would read back as the string ``"none"`` (a ``str | None``
+            field whose default is not ``None``).
     """
-    _require_dataclass(type(cfg))
-    return _encode_dataclass(cfg, "")
+    out: dict[str, Any] = {}
+    for name, info in type(cfg).model_fields.items():
+        value = getattr(cfg, name)
+        if value is None and info.get_default(call_default_factory=True) is None:
+            continue
+        if value is None and not _means_none(info.annotation, _NONE_TOKEN):
+            raise ConfigError(
+                f"cannot write {name} = None to TOML: TOML has no null, the field's default is "
+                f"not None, and 'none' would read back as a string for {_type_name(info.annotation)}"
+                "; make None the field's default, or use a Literal type"
+            )
+        out[name] = _NONE_TOKEN if value is None else _plain(value)
+    return out
 
 
-def dump_config(cfg: Any, path: str | Path) -> Path:
-    """Write a dataclass config to a TOML file, creating parent directories.
-
-    Args:
-        cfg: a dataclass config instance.
-        path: the file to write (overwritten if it exists).
-
-    Returns:
-        ``path``, as a :class:`~pathlib.Path`; ``load_config(type(cfg), path) == cfg``.
-
-    Raises:
-        ConfigError: see :func:`config_to_dict`.
-    """
+def dump_config(cfg: Config, path: str | Path) -> Path:
+    """Write ``cfg`` to the TOML file ``path`` (parents created); returns ``path`` as a Path."""
     path = Path(path)
     text = tomli_w.dumps(config_to_dict(cfg))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Config):
+        return config_to_dict(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Validation errors, in one line
+# --------------------------------------------------------------------------------------------
+
+
+def _validate(cls: type[C], data: Any, ctx: _Context) -> C:
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        first = exc
+    # An override's TOML value that the field refuses is retried as its raw text, so that
+    # --set name=1e3 gives a str field "1e3"; if that fails too, the first error stands.
+    failed = [_dotted(e["loc"]) for e in first.errors()]
+    retry = [k for k in ctx.raw if any(p == k or p.startswith((k + ".", k + "[")) for p in failed)]
+    if retry:
+        for key in retry:
+            _set(data, key.split("."), ctx.raw[key])
+        try:
+            return cls.model_validate(data)
+        except ValidationError:
+            pass
+    raise _config_error(first, cls, ctx) from first
+
+
+def _config_error(exc: ValidationError, cls: type[Config], ctx: _Context) -> ConfigError:
+    """The first of pydantic's errors (unknown and missing keys first) as a one-line message."""
+    error = min(exc.errors(), key=lambda e: {"extra_forbidden": 0, "missing": 1}.get(e["type"], 2))
+    if error["type"] in ("extra_forbidden", "missing"):
+        loc, model, _ = _resolve(cls, error["loc"][:-1])
+        section, key = _dotted(loc), str(error["loc"][-1])
+        path, fields = _join(section, key), list(model.model_fields)
+        where = f"in [{section}]" if section else "at the top level"
+        if error["type"] == "missing":
+            return ConfigError(
+                f"{ctx.where_section(section)}: missing required key {path!r} {where}; "
+                f"add `{key} = ...` to the file or pass --set {path}=value"
+            )
+        close = difflib.get_close_matches(key, fields, n=1)
+        hint = f" (did you mean {_join(section, close[0])!r}?)" if close else ""
+        return ConfigError(
+            f"{ctx.where(path)}: unknown key {path!r}{hint}; "
+            f"allowed keys {where}: {', '.join(fields) or '(none)'}"
+        )
+    loc, tp, metadata = _resolve(cls, error["loc"])
+    path = _dotted(loc)
+    if error["type"] in ("value_error", "assertion_error"):
+        reason = str(error.get("ctx", {}).get("error", error["msg"]))
+        if _model_in(tp) is not None:  # a model_validator: a check across fields
+            section = f"[{path}] ({tp.__name__})" if path else tp.__name__
+            return ConfigError(f"{ctx.where_section(path)}: invalid {section}: {reason}")
+    else:
+        reason = "expected " + (error["msg"] if tp is None else _describe(tp, metadata))
+    value = error["input"]
+    return ConfigError(
+        f"{ctx.where(path)}: {path or 'the configuration'} = {value!r} "
+        f"({type(value).__name__}) is not allowed; {reason}"
+    )
+
+
+def _resolve(cls: type[Config], loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any, list[Any]]:
+    """Follow ``loc`` from ``cls`` through fields, items and table values.
+
+    Returns the part of ``loc`` that names keys (not pydantic's union tags), the annotation
+    there, and the field's constraints (``Gt(0)``, ...).
+    """
+    tp: Any = cls
+    metadata: list[Any] = []
+    for i, part in enumerate(loc):
+        inner, model = _optional(tp), _model_in(tp)
+        origin, args = typing.get_origin(inner), typing.get_args(inner)
+        if model is not None and part in model.model_fields:
+            tp, metadata = model.model_fields[part].annotation, model.model_fields[part].metadata
+        elif origin in (tuple, list) and isinstance(part, int) and args:
+            tp = args[0] if origin is list or args[-1] is Ellipsis else args[min(part, len(args) - 1)]
+            metadata = []
+        elif origin is dict and args:
+            tp, metadata = args[1], []
+        else:
+            return loc[:i], tp, metadata
+    return loc, tp, metadata
+
+
+_BOUNDS = ((annotated_types.Gt, ">", "gt"), (annotated_types.Ge, ">=", "ge"),
+           (annotated_types.Lt, "<", "lt"), (annotated_types.Le, "<=", "le"))  # fmt: skip
+_KINDS = {int: ("an integer", "3"), float: ("a number", "0.5"), bool: ("true or false", ""),
+          str: ("a string", '"abc"')}  # fmt: skip
+
+
+def _describe(tp: Any, metadata: Sequence[Any] = ()) -> str:
+    """What annotation ``tp`` with constraints ``metadata`` allows, in words."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is Annotated:
+        return _describe(args[0], [*metadata, *tp.__metadata__])
+    if origin in (Union, types.UnionType):
+        members = [a for a in args if a is not type(None)]
+        text = " or ".join(_describe(a, metadata) for a in members)
+        if len(members) < len(args):
+            text += ' or "none"' if _means_none(tp, _NONE_TOKEN) else " or None"
+        return text
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    bounds = [f"{op} {getattr(m, attr)}" for m in metadata for kind, op, attr in _BOUNDS
+              if isinstance(m, kind)]  # fmt: skip
+    if tp in _KINDS:
+        kind, example = _KINDS[tp]
+        if bounds:
+            return f"{kind} {' and '.join(bounds)}"
+        return f"{kind} (e.g. {example})" if example else kind
+    if origin in (tuple, list, dict):
+        noun = "a table" if origin is dict else "an array"
+        at_least = [m.min_length for m in metadata if isinstance(m, annotated_types.MinLen)]
+        return f"{noun} ({_type_name(tp)})" + "".join(f" of at least {n} item" for n in at_least)
+    if _model_in(tp) is not None:
+        return f"a table of {tp.__name__} settings"
+    return _type_name(tp)
+
+
+def _type_name(tp: Any) -> str:
+    return tp.__name__ if isinstance(tp, type) else str(tp).replace("typing.", "")
+
+
+def _optional(tp: Any) -> Any:
+    """``X`` of ``X | None``; else ``tp``."""
+    if typing.get_origin(tp) in (Union, types.UnionType):
+        members = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(members) == 1:
+            return members[0]
+    return tp
+
+
+def _model_in(tp: Any) -> type[Config] | None:
+    """The config class of ``tp`` or ``tp | None``; else ``None``."""
+    tp = _optional(tp)
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
+def _means_none(tp: Any, value: Any) -> bool:
+    """Whether ``value`` is the "none" token that reads as ``None`` for annotation ``tp``."""
+    args = typing.get_args(tp)
+    if not (isinstance(value, str) and value.lower() == _NONE_TOKEN and type(None) in args):
+        return False
+    try:
+        TypeAdapter(Union[tuple(a for a in args if a is not type(None))]).validate_python(  # noqa: UP007
+            value, strict=True
+        )
+    except ValidationError:
+        return True
+    return False
+
+
+def _dotted(loc: Sequence[Any]) -> str:
+    """``("model", "dims", 1)`` -> ``"model.dims[1]"``."""
+    path = ""
+    for part in loc:
+        path = f"{path}[{part}]" if isinstance(part, int) else _join(path, str(part))
+    return path
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
 
 
 # --------------------------------------------------------------------------------------------
@@ -189,34 +371,18 @@ class _Context:
     #: dotted key -> the override's raw text, tried as a bare string if the TOML value fails.
     raw: dict[str, str] = field(default_factory=dict)
 
-    def override_for(self, path: str) -> str | None:
-        """The ``--set`` item that gave ``path`` (or a section containing it), if any."""
-        best: str | None = None
-        for key in self.overrides:
-            if (path == key or path.startswith(key + ".") or path.startswith(key + "[")) and (
-                best is None or len(key) > len(best)
-            ):
-                best = key
-        return None if best is None else self.overrides[best]
-
     def where(self, path: str) -> str:
         """``--set a.b=c``, or ``file.toml, line 3``, or ``file.toml``."""
-        item = self.override_for(path)
-        if item is not None:
-            return f"--set {item}"
-        if self.text is not None:
-            line = _find_line(self.text, path)
-            if line is not None:
-                return f"{self.source}, line {line}"
-        return self.source
+        keys = [k for k in self.overrides if path == k or path.startswith((k + ".", k + "["))]
+        if keys:
+            return f"--set {self.overrides[max(keys, key=len)]}"
+        line = None if self.text is None else _find_line(self.text, path)
+        return self.source if line is None else f"{self.source}, line {line}"
 
     def where_section(self, path: str) -> str:
         """The source, plus every ``--set`` item inside section ``path``."""
-        items = [
-            item
-            for key, item in self.overrides.items()
-            if not path or key == path or key.startswith(path + ".")
-        ]
+        items = [item for key, item in self.overrides.items()
+                 if not path or key == path or key.startswith(path + ".")]  # fmt: skip
         return self.source + "".join(f" with --set {item}" for item in items)
 
 
@@ -267,9 +433,7 @@ def _find_line(text: str, path: str) -> int | None:
                 prefix_line = (len(key), number)
         elif key[-1] == parts[-1] and suffix_line is None:
             suffix_line = number
-    if prefix_line is not None:
-        return prefix_line[1]
-    return suffix_line
+    return prefix_line[1] if prefix_line is not None else suffix_line
 
 
 def _read_text(path: Path) -> str:
@@ -286,260 +450,6 @@ def _read_text(path: Path) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Building a dataclass from plain data
-# --------------------------------------------------------------------------------------------
-
-
-def _require_dataclass(cls: Any) -> None:
-    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
-        raise TypeError(f"{cls!r} is not a dataclass type; configs must be dataclasses")
-
-
-def _init_fields(cls: type) -> dict[str, dataclasses.Field[Any]]:
-    return {f.name: f for f in dataclasses.fields(cls) if f.init}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    # Annotations are strings under ``from __future__ import annotations``; resolve them.
-    return typing.get_type_hints(cls)
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _section_name(path: str) -> str:
-    return f"in [{path}]" if path else "at the top level"
-
-
-def _build(cls: type[T], data: Any, path: str, ctx: _Context) -> T:
-    """Build dataclass ``cls`` at dotted ``path`` from mapping ``data``."""
-    _require_dataclass(cls)
-    if isinstance(data, cls):
-        return data
-    if not isinstance(data, Mapping):
-        raise ConfigError(
-            f"{ctx.where(path)}: {path or 'the config'} = {data!r} "
-            f"({type(data).__name__}) is not allowed; expected a table of "
-            f"{cls.__name__} settings (keys: {', '.join(_init_fields(cls))})"
-        )
-    fields_ = _init_fields(cls)
-    hints = _hints(cls)
-    for key in data:
-        if key not in fields_:
-            raise _unknown_key_error(key, path, fields_, ctx)
-    kwargs: dict[str, Any] = {}
-    for name, f in fields_.items():
-        key_path = _join(path, name)
-        if name in data:
-            kwargs[name] = _convert(data[name], hints[name], key_path, ctx)
-        elif f.default is _MISSING and f.default_factory is _MISSING:
-            raise ConfigError(
-                f"{ctx.where_section(path)}: missing required key {key_path!r} "
-                f"{_section_name(path)}; add `{name} = ...` to the file or pass "
-                f"--set {key_path}=value"
-            )
-    try:
-        return cls(**kwargs)
-    except ConfigError as exc:
-        where = ctx.where_section(path)
-        section = f"[{path}] ({cls.__name__})" if path else f"the configuration ({cls.__name__})"
-        raise ConfigError(f"{where}: invalid {section}: {exc}") from exc
-
-
-def _unknown_key_error(
-    key: Any, path: str, fields_: Mapping[str, Any], ctx: _Context
-) -> ConfigError:
-    key_path = _join(path, str(key))
-    allowed = ", ".join(fields_) or "(none)"
-    close = difflib.get_close_matches(str(key), list(fields_), n=1)
-    hint = f" (did you mean {_join(path, close[0])!r}?)" if close else ""
-    return ConfigError(
-        f"{ctx.where(key_path)}: unknown key {key_path!r}{hint}; "
-        f"allowed keys {_section_name(path)}: {allowed}"
-    )
-
-
-def _type_name(tp: Any) -> str:
-    """A readable name for an annotation: ``int``, ``tuple[str, ...]``, ``'a' | 'b' | None``."""
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if tp is type(None):
-        return "None"
-    if origin is Literal:
-        return " | ".join(repr(a) for a in args)
-    if origin in (Union, types.UnionType):
-        return " | ".join(_type_name(a) for a in args)
-    if origin is not None:
-        inner = ", ".join("..." if a is Ellipsis else _type_name(a) for a in args)
-        return f"{getattr(origin, '__name__', str(origin))}[{inner}]"
-    return getattr(tp, "__name__", str(tp))
-
-
-def _describe(tp: Any) -> str:
-    """What is allowed for ``tp``, in words for an error message."""
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if tp is int:
-        return "an integer (e.g. 3)"
-    if tp is float:
-        return "a number (e.g. 0.5)"
-    if tp is bool:
-        return "true or false"
-    if tp is str:
-        return 'a string (e.g. "abc")'
-    if origin is Literal:
-        return "one of " + ", ".join(repr(a) for a in args)
-    if origin in (Union, types.UnionType):
-        non_none = [a for a in args if a is not type(None)]
-        text = " or ".join(_describe(a) for a in non_none)
-        if len(non_none) < len(args):
-            text += ' or "none"' if _none_token_means_none(tp) else " or None"
-        return text
-    if origin in (tuple, list):
-        return f"an array ({_type_name(tp)})"
-    if origin is dict or tp is dict:
-        return f"a table ({_type_name(tp)})"
-    if dataclasses.is_dataclass(tp):
-        return f"a table of {tp.__name__} settings"
-    return _type_name(tp)
-
-
-def _convert(value: Any, tp: Any, path: str, ctx: _Context) -> Any:
-    """Check ``value`` against annotation ``tp`` and convert it (arrays to tuples, ...).
-
-    An override's value that fails as TOML is retried as the raw string, so that
-    ``--set name=1e3`` gives the string ``"1e3"`` to a ``str`` field.
-    """
-    try:
-        return _convert_value(value, tp, path, ctx)
-    except ConfigError:
-        raw = ctx.raw.get(path)
-        if raw is None or raw == value:
-            raise
-        try:
-            return _convert_value(raw, tp, path, ctx)
-        except ConfigError:
-            pass
-        raise
-
-
-def _type_error(value: Any, tp: Any, path: str, ctx: _Context) -> ConfigError:
-    return ConfigError(
-        f"{ctx.where(path)}: {path} = {value!r} ({type(value).__name__}) is not allowed; "
-        f"expected {_describe(tp)}"
-    )
-
-
-def _convert_value(value: Any, tp: Any, path: str, ctx: _Context) -> Any:
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-
-    if tp is Any or tp is object:
-        return value
-    if tp is type(None):
-        if value is None:
-            return None
-        raise _type_error(value, tp, path, ctx)
-    if origin in (Union, types.UnionType):
-        return _convert_union(value, tp, path, ctx)
-    if origin is Literal:
-        for allowed in args:
-            if type(value) is type(allowed) and value == allowed:
-                return value
-        raise _type_error(value, tp, path, ctx)
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        raise _type_error(value, tp, path, ctx)
-    if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise _type_error(value, tp, path, ctx)
-    if tp is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        raise _type_error(value, tp, path, ctx)
-    if tp is str:
-        if isinstance(value, str):
-            return value
-        raise _type_error(value, tp, path, ctx)
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        return _build(tp, value, path, ctx)
-    if origin is tuple or tp is tuple:
-        if not isinstance(value, list | tuple):
-            raise _type_error(value, tp, path, ctx)
-        if not args:
-            return tuple(value)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(v, args[0], f"{path}[{i}]", ctx) for i, v in enumerate(value))
-        if len(value) != len(args):
-            raise ConfigError(
-                f"{ctx.where(path)}: {path} = {value!r} has {len(value)} items; "
-                f"expected exactly {len(args)} ({_type_name(tp)})"
-            )
-        return tuple(
-            _convert(v, a, f"{path}[{i}]", ctx)
-            for i, (v, a) in enumerate(zip(value, args, strict=True))
-        )
-    if origin is list or tp is list:
-        if not isinstance(value, list | tuple):
-            raise _type_error(value, tp, path, ctx)
-        item_tp = args[0] if args else Any
-        return [_convert(v, item_tp, f"{path}[{i}]", ctx) for i, v in enumerate(value)]
-    if origin is dict or tp is dict:
-        if not isinstance(value, Mapping):
-            raise _type_error(value, tp, path, ctx)
-        key_tp, value_tp = args if args else (Any, Any)
-        out: dict[Any, Any] = {}
-        for k, v in value.items():
-            if key_tp is str and not isinstance(k, str):
-                raise ConfigError(
-                    f"{ctx.where(path)}: {path} has key {k!r} ({type(k).__name__}); "
-                    "keys must be strings"
-                )
-            out[k] = _convert(v, value_tp, _join(path, str(k)), ctx)
-        return out
-    if isinstance(tp, type):
-        if isinstance(value, tp):
-            return value
-        raise _type_error(value, tp, path, ctx)
-    raise TypeError(f"moldojo.config cannot check a field annotated {tp!r} (at {path!r})")
-
-
-def _convert_union(value: Any, tp: Any, path: str, ctx: _Context) -> Any:
-    args = typing.get_args(tp)
-    allows_none = type(None) in args
-    members = [a for a in args if a is not type(None)]
-    if value is None:
-        if allows_none:
-            return None
-        raise _type_error(value, tp, path, ctx)
-    first_error: ConfigError | None = None
-    for member in members:
-        try:
-            return _convert_value(value, member, path, ctx)
-        except ConfigError as exc:
-            first_error = first_error or exc
-    # "none" is None only when no other member accepts the string "none" itself.
-    if allows_none and isinstance(value, str) and value.lower() == _NONE_TOKEN:
-        return None
-    if len(members) == 1 and isinstance(value, Mapping | list | tuple) and first_error:
-        raise first_error  # the precise error from inside a table or array
-    raise _type_error(value, tp, path, ctx)
-
-
-def _none_token_means_none(tp: Any) -> bool:
-    """Whether the string ``"none"`` reads back as ``None`` for annotation ``tp``."""
-    if type(None) not in typing.get_args(tp):
-        return False
-    try:
-        return _convert_union(_NONE_TOKEN, tp, "", _Context(source="")) is None
-    except ConfigError:
-        return False
-
-
-# --------------------------------------------------------------------------------------------
 # Overrides
 # --------------------------------------------------------------------------------------------
 
@@ -551,8 +461,7 @@ def _parse_override(item: str) -> tuple[str, Any, str]:
             f"override {item!r} has no '='; the accepted form is {_OVERRIDE_FORM} "
             "(e.g. --set model.hidden_dim=128)"
         )
-    key, raw = item.split("=", 1)
-    key, raw = key.strip(), raw.strip()
+    key, raw = (part.strip() for part in item.split("=", 1))
     if not key or any(not part.strip() for part in key.split(".")):
         raise ConfigError(
             f"override {item!r} has an empty key; the accepted form is {_OVERRIDE_FORM}"
@@ -566,55 +475,26 @@ def _parse_override(item: str) -> tuple[str, Any, str]:
     return key, parsed["v"], raw
 
 
-def _valid_keys(cls: type, prefix: str = "") -> list[str]:
-    """Every dotted leaf key of dataclass ``cls``: ``model.hidden_dim``, ``seed``, ..."""
+def _valid_keys(cls: type[Config], prefix: str = "") -> list[str]:
+    """Every dotted leaf key of ``cls``: ``model.hidden_dim``, ``seed``, ..."""
     keys: list[str] = []
-    hints = _hints(cls)
-    for name in _init_fields(cls):
-        section = _dataclass_in(hints[name])
-        if section is not None:
-            keys.extend(_valid_keys(section, _join(prefix, name)))
-        else:
-            keys.append(_join(prefix, name))
+    for name, info in cls.model_fields.items():
+        section = _model_in(info.annotation)
+        keys += [_join(prefix, name)] if section is None else _valid_keys(section, _join(prefix, name))
     return keys
 
 
-def _dataclass_in(tp: Any) -> type | None:
-    """The dataclass of ``tp``, or of ``tp | None``; else ``None``."""
-    if typing.get_origin(tp) in (Union, types.UnionType):
-        members = [a for a in typing.get_args(tp) if a is not type(None)]
-        tp = members[0] if len(members) == 1 else None
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        return tp
-    return None
-
-
-def _dict_value_type(tp: Any) -> Any | None:
-    """The value type of ``dict[str, X]`` (or ``dict[str, X] | None``); else ``None``."""
-    if typing.get_origin(tp) in (Union, types.UnionType):
-        members = [a for a in typing.get_args(tp) if a is not type(None)]
-        tp = members[0] if len(members) == 1 else None
-    if typing.get_origin(tp) is dict:
-        args = typing.get_args(tp)
-        return args[1] if args else Any
-    if tp is dict:
-        return Any
-    return None
-
-
-def _check_override_key(cls: type, key: str, item: str) -> None:
-    """Raise unless dotted ``key`` names a field (or a section, or a key of a dict field)."""
+def _check_override_key(cls: type[Config], key: str, item: str) -> None:
+    """Raise unless dotted ``key`` names a field (or a section, or a key of a table field)."""
     tp: Any = cls
     parts = key.split(".")
     for i, part in enumerate(parts):
-        section = _dataclass_in(tp)
-        if section is not None:
-            fields_ = _init_fields(section)
-            if part in fields_:
-                tp = _hints(section)[part]
-                continue
-        elif _dict_value_type(tp) is not None:
-            tp = _dict_value_type(tp)
+        section = _model_in(tp)
+        if section is not None and part in section.model_fields:
+            tp = section.model_fields[part].annotation
+            continue
+        if section is None and typing.get_origin(_optional(tp)) is dict:
+            tp = typing.get_args(_optional(tp))[1]
             continue
         done = ".".join(parts[:i])
         valid = _valid_keys(cls)
@@ -628,7 +508,7 @@ def _check_override_key(cls: type, key: str, item: str) -> None:
 
 
 def _merge_overrides(
-    cls: type, data: dict[str, Any], overrides: Sequence[str], ctx: _Context
+    cls: type[Config], data: dict[str, Any], overrides: Sequence[str], ctx: _Context
 ) -> None:
     """Check each override's key against ``cls`` and write its value into ``data``."""
     if isinstance(overrides, str):
@@ -636,19 +516,7 @@ def _merge_overrides(
     for item in overrides:
         key, value, raw = _parse_override(item)
         _check_override_key(cls, key, item)
-        parts = key.split(".")
-        node = data
-        for part in parts[:-1]:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                child = {}
-                node[part] = child
-            node = child
-        last = parts[-1]
-        if isinstance(value, dict) and isinstance(node.get(last), dict):
-            _deep_merge(node[last], value)
-        else:
-            node[last] = value
+        _set(data, key.split("."), value)
         # A later override of the same key (or of a section containing it) wins.
         for old in [k for k in ctx.overrides if k == key or k.startswith(key + ".")]:
             del ctx.overrides[old]
@@ -658,78 +526,14 @@ def _merge_overrides(
             ctx.raw[key] = raw
 
 
-def _deep_merge(into: dict[str, Any], new: Mapping[str, Any]) -> None:
-    for key, value in new.items():
-        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
-            _deep_merge(into[key], value)
-        else:
-            into[key] = value
-
-
-def _to_data(cfg: Any) -> Any:
-    """Nested dicts of ``cfg``'s init fields, keeping ``None`` (for rebuilding, not TOML)."""
-    if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type):
-        return {name: _to_data(getattr(cfg, name)) for name in _init_fields(type(cfg))}
-    if isinstance(cfg, Mapping):
-        return {k: _to_data(v) for k, v in cfg.items()}
-    if isinstance(cfg, list | tuple):
-        return [_to_data(v) for v in cfg]
-    return cfg
-
-
-# --------------------------------------------------------------------------------------------
-# Writing plain data
-# --------------------------------------------------------------------------------------------
-
-
-def _encode_dataclass(cfg: Any, path: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    hints = _hints(type(cfg))
-    for name, f in _init_fields(type(cfg)).items():
-        value = getattr(cfg, name)
-        key_path = _join(path, name)
-        if value is None:
-            default_is_none = f.default is None or (
-                f.default_factory is not _MISSING and f.default_factory() is None
-            )
-            if default_is_none:
-                continue
-        out[name] = _encode(value, hints[name], key_path)
-    return out
-
-
-def _encode(value: Any, tp: Any, path: str) -> Any:
-    if value is None:
-        if _none_token_means_none(tp):
-            return _NONE_TOKEN
-        raise ConfigError(
-            f"cannot write {path} = None to TOML: TOML has no null, the field's default is "
-            f"not None, and the string 'none' would read back as a string for {_type_name(tp)}; "
-            "make None the field's default, or use a Literal type"
-        )
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _encode_dataclass(value, path)
-    inner = _strip_optional(tp)
-    origin = typing.get_origin(inner)
-    args = typing.get_args(inner)
-    if isinstance(value, Mapping):
-        value_tp = args[1] if origin is dict and args else Any
-        return {str(k): _encode(v, value_tp, _join(path, str(k))) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        if origin in (tuple, list) and args and not (len(args) == 2 and args[1] is Ellipsis):
-            item_tps: list[Any] = list(args) if origin is tuple else [args[0]] * len(value)
-        else:
-            item_tps = [args[0] if args else Any] * len(value)
-        return [
-            _encode(v, t, f"{path}[{i}]")
-            for i, (v, t) in enumerate(zip(value, item_tps, strict=True))
-        ]
-    return value
-
-
-def _strip_optional(tp: Any) -> Any:
-    if typing.get_origin(tp) in (Union, types.UnionType):
-        members = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(members) == 1:
-            return members[0]
-    return tp
+def _set(data: dict[str, Any], parts: list[str], value: Any) -> None:
+    """``data[a][b] = value`` for ``parts == [a, b]``; a table is merged into a table."""
+    for part in parts[:-1]:
+        if not isinstance(data.get(part), dict):
+            data[part] = {}
+        data = data[part]
+    if isinstance(value, Mapping) and isinstance(data.get(parts[-1]), dict):
+        for key, item in value.items():
+            _set(data[parts[-1]], [key], item)
+    else:
+        data[parts[-1]] = value

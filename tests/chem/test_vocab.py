@@ -13,6 +13,7 @@ import pytest
 from rdkit import Chem
 
 from moldojo.chem import parse_smiles
+from moldojo.chem import vocab as vocab_module
 from moldojo.chem.motifs import decompose
 from moldojo.chem.vocab import (
     VOCAB_FORMAT,
@@ -157,6 +158,26 @@ def test_check_report_counts_roundtrips_skips_and_fallback() -> None:
     assert report.unknown_motifs == 4 and report.molecules_with_unknown == 2
     assert [f.line for f in report.failures] == [2]
     assert report.to_json()["roundtrip_ok"] == 3
+
+
+def test_spawned_workers_count_and_check_like_this_process(mini, monkeypatch) -> None:
+    # Given records over several chunks, and worker processes that share nothing with this one
+    monkeypatch.setattr(vocab_module, "_CHUNK", 100)
+    monkeypatch.setenv("MOLDOJO_START_METHOD", "spawn")
+    # When the vocabulary is built and the round trip checked, in them and here
+    vocab, _ = build_vocabulary(mini[:300], min_count=2)
+    spawned, _ = build_vocabulary(mini[:300], min_count=2, jobs=2)
+    serial = check_motifs(mini, vocab=vocab, jobs=1)
+    parallel = check_motifs(mini, vocab=vocab, jobs=2)
+    # Then the results are the same: the vocabulary reached the workers (it is needed, since
+    # some motifs fall back)
+    assert spawned == vocab
+    assert serial.fallback_used > 0
+    assert {**parallel.to_json(), "seconds": 0, "molecules_per_second": 0} == {
+        **serial.to_json(),
+        "seconds": 0,
+        "molecules_per_second": 0,
+    }
 
 
 @pytest.mark.parametrize(

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from moldojo.checkpoint import load_checkpoint
 from moldojo.config import config_to_dict
 from moldojo.errors import CheckpointError, ConfigError
 from moldojo.models.two_step import TwoStepConfig
+from moldojo.models.two_step.task import TwoStepTask
 from moldojo.models.vae import KLSchedule
-from moldojo.training.checkpoint import load_checkpoint
 from moldojo.training.loop import TrainConfig, fit
-from moldojo.training.two_step import TwoStepTask
 from two_step_helpers import make_task
 
 SMILES = ["CCO", "CC(=O)O", "c1ccccc1", "CCN(C)C", "OCC#N", "CC1CC1", "NC(=O)c1ccco1", "CCCl"]

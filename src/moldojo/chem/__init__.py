@@ -1,7 +1,8 @@
 """Chemistry with RDKit: SMILES parsing and the exact molecule <-> graph conversion.
 
-This package is the bottom of the stack: it imports RDKit and NumPy, never torch, and nothing
-from the rest of moldojo except :mod:`moldojo.errors`.
+This package sits just above the bottom layer: it imports RDKit and NumPy, never torch, and
+nothing from the rest of moldojo except :mod:`moldojo.errors` and the process pool of
+:mod:`moldojo.parallel`.
 """
 
 from __future__ import annotations

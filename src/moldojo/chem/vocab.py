@@ -19,12 +19,11 @@ Imports RDKit through :mod:`moldojo.chem`; no torch, nothing from the data layer
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +42,7 @@ from moldojo.chem.motifs import (
 )
 from moldojo.chem.smiles import canonical_smiles, parse_smiles
 from moldojo.errors import InvalidMoleculeError, InvalidSmilesError, VocabularyError
+from moldojo.parallel import imap_chunks
 
 __all__ = [
     "VOCAB_FORMAT",
@@ -417,7 +417,8 @@ def build_vocabulary(
     per_molecule: list[np.ndarray] = []
     atoms_total = records_total = 0
     skipped: Counter[str] = Counter()
-    for chunk in _map_chunks(_count_chunk, records, config, jobs):
+    worker = partial(_count_chunk, config=config)
+    for chunk in imap_chunks(worker, records, jobs=jobs, chunk_size=_CHUNK):
         local = []  # chunk's configuration index -> global id
         for kind, text, atoms in chunk.configs:
             gid = config_ids.get(text)
@@ -550,8 +551,7 @@ class _ChunkCounts:
     errors: list[str]  # the first molecules that could not be decomposed
 
 
-def _count_chunk(args: tuple[Sequence[tuple[int, str]], GraphConfig]) -> _ChunkCounts:
-    records, config = args
+def _count_chunk(records: Sequence[tuple[int, str]], config: GraphConfig) -> _ChunkCounts:
     index: dict[str, int] = {}
     configs: list[tuple[str, str, int]] = []
     ids: list[int] = []
@@ -669,7 +669,15 @@ def check_motifs(
     totals: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
     failures: list[MotifFailure] = []
-    for chunk in _map_chunks(_check_chunk, records, config, jobs, vocab):
+    chunks = imap_chunks(
+        partial(_check_chunk, config=config),
+        records,
+        jobs=jobs,
+        chunk_size=_CHUNK,
+        initializer=_set_worker_vocab,
+        initargs=(vocab,),
+    )
+    for chunk in chunks:
         counts, chunk_skipped, chunk_failures = chunk
         totals.update(counts)
         skipped.update(chunk_skipped)
@@ -692,6 +700,8 @@ def check_motifs(
     )
 
 
+# The vocabulary _check_chunk decomposes with; set only by _set_worker_vocab, the pool's
+# initializer, in each worker (see moldojo.parallel), so that it works under spawn too.
 _WORKER_VOCAB: MotifVocabulary | None = None
 
 
@@ -701,9 +711,8 @@ def _set_worker_vocab(vocab: MotifVocabulary | None) -> None:
 
 
 def _check_chunk(
-    args: tuple[Sequence[tuple[int, str]], GraphConfig],
+    records: Sequence[tuple[int, str]], config: GraphConfig
 ) -> tuple[Counter[str], Counter[str], list[MotifFailure]]:
-    records, config = args
     vocab = _WORKER_VOCAB
     counts: Counter[str] = Counter(records=len(records))
     skipped: Counter[str] = Counter()
@@ -744,40 +753,3 @@ def _stereo_blind(mol: Chem.Mol) -> str:
     copy = Chem.Mol(mol)
     Chem.RemoveStereochemistry(copy)
     return Chem.MolToSmiles(copy)
-
-
-# -- workers -------------------------------------------------------------------------------------
-
-
-def _chunks(
-    records: Iterable[tuple[int, str]], config: GraphConfig
-) -> Iterator[tuple[list[tuple[int, str]], GraphConfig]]:
-    chunk: list[tuple[int, str]] = []
-    for record in records:
-        chunk.append(record)
-        if len(chunk) == _CHUNK:
-            yield chunk, config
-            chunk = []
-    if chunk:
-        yield chunk, config
-
-
-def _map_chunks(
-    worker: Callable,
-    records: Iterable[tuple[int, str]],
-    config: GraphConfig,
-    jobs: int,
-    vocab: MotifVocabulary | None = None,
-) -> Iterator:
-    tasks = _chunks(records, config)
-    if jobs <= 1:
-        _set_worker_vocab(vocab)
-        try:
-            yield from map(worker, tasks)
-        finally:
-            _set_worker_vocab(None)
-        return
-    # fork is cheapest where it exists; spawn elsewhere (workers re-import moldojo).
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    with get_context(method).Pool(jobs, initializer=_set_worker_vocab, initargs=(vocab,)) as pool:
-        yield from pool.imap(worker, tasks)

@@ -12,6 +12,7 @@ from moldojo.cli.generate_common import (
     add_decode_flags,
     decode_mode,
     load_model,
+    mode_label,
     run_dir_and_file,
     write_smiles,
 )
@@ -46,5 +47,5 @@ def run(args: argparse.Namespace) -> int:
         raise MoldojoError(f"{file}: expected shape [B, {model.latent_dim}], got {list(z.shape)}")
     mode = decode_mode(model, args.mode)
     smiles = model.decode(z, mode=mode, progress=show_progress(args))
-    write_smiles(smiles, args.output, f"decoded ({mode})", model.failures)
+    write_smiles(smiles, args.output, f"decoded ({mode_label(model, mode)})", smiles.failures)
     return 0

@@ -30,8 +30,9 @@ def run(args: argparse.Namespace) -> int:
     run_dir, file = run_dir_and_file(args.paths, "a SMILES file")
     smiles = read_generated(file)
     model = load_model(run_dir, args.device)
-    z = model.encode(smiles).numpy()
+    encoded = model.encode_with_reasons(smiles)
+    z = encoded.z.numpy()
     np.save(args.output, z)
-    report_failures(f"encoded -> {args.output} {list(z.shape)}", len(smiles), model.failures,
+    report_failures(f"encoded -> {args.output} {list(z.shape)}", len(smiles), encoded.failures,
                     to_stdout=True)  # fmt: skip
     return 0

@@ -6,11 +6,16 @@ import argparse
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from moldojo.models.generator import Generator
 
 __all__ = [
     "add_decode_flags",
     "decode_mode",
     "load_model",
+    "mode_label",
     "report_failures",
     "run_dir_and_file",
     "write_smiles",
@@ -32,25 +37,25 @@ def add_decode_flags(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(mode=None)
 
 
-def decode_mode(model: object, mode: str | None) -> str:
-    """The decoding mode of ``model`` for ``--constrained`` / ``--raw`` (None: neither given).
-
-    The hierarchical model has one decoder, valid by construction: its mode is
-    ``"motif by motif"``, and asking it for another is an error.
-    """
+def decode_mode(model: Generator, mode: str | None) -> str | None:
+    """The ``mode`` argument of ``model.decode`` for ``--constrained`` / ``--raw`` (None:
+    neither given, the family's default). A family with one way to decode refuses both."""
     from moldojo.errors import MoldojoError
 
-    if getattr(model, "kind", "") == "hier":
-        if mode is not None:
-            raise MoldojoError(
-                f"--{mode} chooses the two-step model's decoding; the hierarchical model "
-                "decodes motif by motif, valid by construction"
-            )
-        return "motif by motif"
-    return mode or "constrained"
+    if mode is not None and mode not in model.decode_modes:
+        raise MoldojoError(
+            f"--{mode} chooses a decoding mode of the two-step model; the {model.kind} model "
+            f"decodes {model.decoding}"
+        )
+    return mode
 
 
-def load_model(run_dir: str | None, device: str):  # noqa: ANN201
+def mode_label(model: Generator, mode: str | None) -> str:
+    """How ``model`` decodes with ``mode``, in words: ``constrained``, ``motif by motif``."""
+    return mode or (model.decode_modes[0] if model.decode_modes else model.decoding)
+
+
+def load_model(run_dir: str | None, device: str) -> Generator:
     """The model of ``run_dir``, or the one shipped in the package."""
     from moldojo.cli.common import resolve_device
     from moldojo.sampling import load

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from moldojo.cli.common import show_progress, write_json
-from moldojo.cli.generate_common import add_decode_flags, decode_mode, load_model
+from moldojo.cli.generate_common import add_decode_flags, decode_mode, load_model, mode_label
 
 HELP = "reconstruction accuracy of a trained model (default: the shipped one)"
 
@@ -46,8 +46,9 @@ def run(args: argparse.Namespace) -> int:
         smiles = smiles[: args.n]
     decoded = model.reconstruct(smiles, mode=mode, progress=show_progress(args))
     result = reconstruction_accuracy(smiles, decoded, stereo=False)
+    label = mode_label(model, mode)
     print(f"reconstruction accuracy: {100 * result.accuracy:.1f}% (n={result.n}, "
-          f"{mode} decoding, stereo-blind)")  # fmt: skip
+          f"{label} decoding, stereo-blind)")  # fmt: skip
     if args.json:
-        write_json({"data": spec, "mode": mode, **result.__dict__}, args.json)
+        write_json({"data": spec, "mode": label, **result.__dict__}, args.json)
     return 0

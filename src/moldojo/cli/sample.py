@@ -9,7 +9,13 @@ from __future__ import annotations
 import argparse
 
 from moldojo.cli.common import show_progress
-from moldojo.cli.generate_common import add_decode_flags, decode_mode, load_model, write_smiles
+from moldojo.cli.generate_common import (
+    add_decode_flags,
+    decode_mode,
+    load_model,
+    mode_label,
+    write_smiles,
+)
 from moldojo.errors import MoldojoError
 
 HELP = "sample molecules from a trained model (default: the shipped one)"
@@ -40,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     generator = torch.Generator().manual_seed(args.seed)
     smiles = model.sample(args.n, generator=generator, mode=mode, temperature=args.temperature,
                           progress=show_progress(args))  # fmt: skip
-    write_smiles(smiles, args.output, f"sampled ({mode})", model.failures)
+    write_smiles(smiles, args.output, f"sampled ({mode_label(model, mode)})", smiles.failures)
     if args.grid:
         from moldojo.evaluation.plots import molecule_grid
 

@@ -17,8 +17,10 @@ HELP = "train a generative model (two-step or hierarchical motif VAE) into a run
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", choices=("two-step", "hier"),
-                        help="model to train (default two-step)")  # fmt: skip
+    from moldojo.models.registry import kinds
+
+    parser.add_argument("--model", choices=kinds(),
+                        help=f"model to train (default {kinds()[0]})")  # fmt: skip
     parser.add_argument("--data", metavar="NAME|FILE",
                         help="training data: a dataset (its train/valid splits) or a SMILES file "
                         "(default moses-mini)")  # fmt: skip

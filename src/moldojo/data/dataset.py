@@ -15,18 +15,16 @@ import hashlib
 import json
 import logging
 import os
-import sys
 import tempfile
 import time
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from moldojo.chem import (
     FEATURIZER_VERSION,
@@ -41,6 +39,8 @@ from moldojo.chem import (
 from moldojo.data.packed import PackedGraphs
 from moldojo.data.sources import SmilesSource, resolve_one
 from moldojo.errors import InvalidMoleculeError, InvalidSmilesError
+from moldojo.parallel import imap_chunks
+from moldojo.progress import progress_bar  # re-exported until its importers move over
 
 __all__ = [
     "CheckReport",
@@ -230,7 +230,8 @@ def featurize(
     skipped: Counter[str] = Counter()
     examples: list[Rejection] = []
     bar = progress_bar(len(records), f"featurising {source.name}", progress)
-    for chunk in _map_chunks(_featurize_chunk, records, config, jobs):
+    worker = partial(_featurize_chunk, config=config)
+    for chunk in imap_chunks(worker, records, jobs=jobs, chunk_size=_CHUNK):
         for kept, rejected in chunk:
             if rejected is not None:
                 skipped[rejected.reason] += 1
@@ -320,7 +321,8 @@ def check_source(
     failures: list[Rejection] = []
     parsed = ok = 0
     bar = progress_bar(len(records), f"checking {source.name}", progress)
-    for chunk in _map_chunks(_check_chunk, records, config, jobs):
+    worker = partial(_check_chunk, config=config)
+    for chunk in imap_chunks(worker, records, jobs=jobs, chunk_size=_CHUNK):
         for outcome in chunk:
             if outcome is None:
                 parsed += 1
@@ -350,9 +352,8 @@ def check_source(
 
 
 def _featurize_chunk(
-    args: tuple[Sequence[tuple[int, str]], GraphConfig],
+    records: Sequence[tuple[int, str]], config: GraphConfig
 ) -> list[tuple[tuple[int, str, MolGraph] | None, Rejection | None]]:
-    records, config = args
     out: list[tuple[tuple[int, str, MolGraph] | None, Rejection | None]] = []
     for line, text in records:
         try:
@@ -368,8 +369,7 @@ def _featurize_chunk(
     return out
 
 
-def _check_chunk(args: tuple[Sequence[tuple[int, str]], GraphConfig]) -> list[Rejection | None]:
-    records, config = args
+def _check_chunk(records: Sequence[tuple[int, str]], config: GraphConfig) -> list[Rejection | None]:
     out: list[Rejection | None] = []
     for line, text in records:
         try:
@@ -391,27 +391,6 @@ def _check_chunk(args: tuple[Sequence[tuple[int, str]], GraphConfig]) -> list[Re
 
 def _first_of_reason(examples: list[Rejection], reason: str) -> bool:
     return all(r.reason != reason for r in examples)
-
-
-def _map_chunks(
-    worker, records: list[tuple[int, str]], config: GraphConfig, jobs: int
-) -> Iterator[list]:
-    tasks: Iterable = ((records[i : i + _CHUNK], config) for i in range(0, len(records), _CHUNK))
-    if jobs <= 1 or len(records) <= _CHUNK:
-        yield from map(worker, tasks)
-        return
-    # fork is cheapest where it exists; spawn elsewhere (workers re-import moldojo).
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    with get_context(method).Pool(jobs) as pool:
-        yield from pool.imap(worker, tasks)
-
-
-def progress_bar(total: int, description: str, show: bool | None) -> tqdm:
-    """A tqdm bar over molecules on stderr; ``show=None`` shows it only when stderr is a
-    terminal."""
-    if show is None:
-        show = sys.stderr.isatty()
-    return tqdm(total=total, desc=description, unit="mol", disable=not show, file=sys.stderr)
 
 
 # -- cache ---------------------------------------------------------------------------------------

@@ -10,13 +10,13 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
-from multiprocessing import get_context
 
 import numpy as np
 from rdkit import Chem
 
 from moldojo.chem.properties import penalized_logp
 from moldojo.data.dataset import MolDataset, cache_dir
+from moldojo.parallel import imap_chunks
 
 __all__ = ["PROPERTIES", "property_targets"]
 
@@ -40,13 +40,7 @@ def property_targets(
         values = np.load(path, allow_pickle=False)
         if values.shape == (len(dataset),):
             return values
-    chunks = [dataset.smiles[i : i + 2000] for i in range(0, len(dataset), 2000)]
-    worker = _COMPUTE[name]
-    if jobs > 1 and len(chunks) > 1:
-        with get_context("fork").Pool(jobs) as pool:
-            parts = pool.map(worker, chunks)
-    else:
-        parts = [worker(chunk) for chunk in chunks]
+    parts = list(imap_chunks(_COMPUTE[name], dataset.smiles, jobs=jobs, chunk_size=2000))
     values = np.concatenate(parts) if parts else np.zeros(0)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

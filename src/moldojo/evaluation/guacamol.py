@@ -50,9 +50,9 @@ from rdkit.Chem import rdFingerprintGenerator
 from rdkit.ML.Descriptors.MoleculeDescriptors import MolecularDescriptorCalculator
 from scipy.stats import entropy, gaussian_kde
 
-from moldojo.data.parallel import pmap
 from moldojo.errors import ConfigError
 from moldojo.evaluation.fcd import FCDStats, fcd_stats, frechet_distance
+from moldojo.parallel import pmap
 
 logger = logging.getLogger(__name__)
 

@@ -36,7 +36,6 @@ import torch
 from scipy.spatial.distance import cosine as cosine_distance
 from scipy.stats import wasserstein_distance
 
-from moldojo.data.parallel import pmap
 from moldojo.data.sources import moses_data_dir
 from moldojo.errors import DatasetError
 from moldojo.evaluation.fcd import fcd_stats, frechet_distance
@@ -47,6 +46,7 @@ from moldojo.evaluation.similarity import (
     max_similarity,
     power_mean_similarity,
 )
+from moldojo.parallel import pmap
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from rdkit.Chem import Crippen, Descriptors
 from rdkit.Chem.QED import qed
 
 from moldojo.chem.properties import penalized_logp, penalized_logp_normalized, sa_score
-from moldojo.data.parallel import pmap
 from moldojo.evaluation.molecules import get_mol
+from moldojo.parallel import pmap
 
 __all__ = ["PROPERTY_NAMES", "molecule_properties", "property_table"]
 

@@ -22,12 +22,12 @@ import numpy as np
 import torch
 
 from moldojo.data.dataset import cache_dir
-from moldojo.data.parallel import pmap
 from moldojo.data.sources import SmilesSource, moses_data_dir
 from moldojo.errors import DatasetError
 from moldojo.evaluation.fcd import FCDStats, fcd_stats
 from moldojo.evaluation.molecules import FINGERPRINT_BITS, describe_reference
 from moldojo.evaluation.similarity import dense_fingerprints
+from moldojo.parallel import pmap
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from rdkit import Chem
 
 from moldojo.chem.smiles import quiet_rdkit
 from moldojo.data.dataset import cache_dir
-from moldojo.data.parallel import pmap
 from moldojo.data.sources import SmilesSource, resolve_one
 from moldojo.evaluation.molecules import get_mol
+from moldojo.parallel import pmap
 
 logger = logging.getLogger(__name__)
 

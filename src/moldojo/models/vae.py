@@ -5,23 +5,21 @@ Kingma & Welling 2014 for the reparameterisation and the analytic KL; Bowman et 
 with its linear and sigmoid warm-ups; Fu et al. 2019 ("Cyclical Annealing Schedule") for the
 cyclical one.
 
-Imports torch only.
+Imports torch, and :mod:`moldojo.config` for the schedule's config base.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Literal
 
 import torch
+from pydantic import NonNegativeFloat, PositiveInt
 from torch import Tensor
 
-from moldojo.errors import ConfigError
+from moldojo.config import Config
 
 __all__ = ["KLSchedule", "gaussian_kl", "reparameterize"]
-
-SCHEDULES = ("constant", "linear", "cyclical", "sigmoid")
 
 
 def reparameterize(mu: Tensor, logvar: Tensor, generator: torch.Generator | None = None) -> Tensor:
@@ -41,8 +39,7 @@ def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
     return -0.5 * (1.0 + logvar - mu.pow(2) - logvar.exp()).sum(dim=-1)
 
 
-@dataclass(frozen=True)
-class KLSchedule:
+class KLSchedule(Config):
     """The weight ``beta`` of the KL term as a function of the training step.
 
     ::
@@ -63,18 +60,9 @@ class KLSchedule:
     """
 
     kind: Literal["constant", "linear", "cyclical", "sigmoid"] = "linear"
-    beta_max: float = 0.1
-    warmup_steps: int = 5000
-    cycle_steps: int = 5000
-
-    def __post_init__(self) -> None:
-        if self.kind not in SCHEDULES:
-            raise ConfigError(f"kl.kind={self.kind!r} is not one of {SCHEDULES}")
-        if not self.beta_max >= 0:
-            raise ConfigError(f"kl.beta_max={self.beta_max!r} must be >= 0")
-        for name in ("warmup_steps", "cycle_steps"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"kl.{name}={getattr(self, name)!r} must be >= 1")
+    beta_max: NonNegativeFloat = 0.1
+    warmup_steps: PositiveInt = 5000
+    cycle_steps: PositiveInt = 5000
 
     def __call__(self, step: int) -> float:
         if self.kind == "constant":

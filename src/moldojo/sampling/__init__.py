@@ -1,24 +1,21 @@
 """Trained models as molecule generators: ``load``, then ``encode``, ``decode``, ``sample``.
 
-The chemistry around a model: SMILES become graph batches on the way in, decoded graphs become
-canonical SMILES (or counted ``None``) on the way out. Sits above :mod:`moldojo.models` and
-:mod:`moldojo.data`; the training loop uses it to validate, the CLI and notebooks to generate.
+:func:`load` opens a run directory, a checkpoint or a shipped model and returns the generator of
+its kind (:class:`~moldojo.models.generator.Generator`). Sits above :mod:`moldojo.models`; the
+CLI and notebooks use it to generate.
 """
 
 from __future__ import annotations
 
-from moldojo.sampling.hier import HierGenerator, build_hier
+from moldojo.models.generator import Decoded, Encoded, Generator
 from moldojo.sampling.load import DEFAULT_MODEL, PRETRAINED, load, resolve_checkpoint
-from moldojo.sampling.two_step import DECODE_MODES, TwoStepGenerator, build_two_step
 
 __all__ = [
-    "DECODE_MODES",
     "DEFAULT_MODEL",
     "PRETRAINED",
-    "HierGenerator",
-    "TwoStepGenerator",
-    "build_hier",
-    "build_two_step",
+    "Decoded",
+    "Encoded",
+    "Generator",
     "load",
     "resolve_checkpoint",
 ]

@@ -1,17 +1,18 @@
-"""Open a run directory, a checkpoint file or the model shipped in the package."""
+"""Open a run directory, a checkpoint file or the model shipped in the package, as the
+generator of its model kind (looked up in :mod:`moldojo.models.registry`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from moldojo.chem import GraphConfig
+from moldojo.checkpoint import load_checkpoint
 from moldojo.errors import CheckpointError
-from moldojo.training.checkpoint import load_checkpoint
+from moldojo.models.generator import Generator
+from moldojo.models.registry import FAMILIES, model_kind
 
-__all__ = ["DEFAULT_MODEL", "PRETRAINED", "graph_config_data", "load", "resolve_checkpoint"]
+__all__ = ["DEFAULT_MODEL", "PRETRAINED", "load", "resolve_checkpoint"]
 
 _SHIPPED = Path(__file__).resolve().parents[1] / "pretrained"
 #: The models shipped inside the package, by name: ``moldojo.load("two-step")``, or the name
@@ -19,16 +20,6 @@ _SHIPPED = Path(__file__).resolve().parents[1] / "pretrained"
 PRETRAINED = {"hier": _SHIPPED / "hier.pt", "two-step": _SHIPPED / "two_step.pt"}
 #: The shipped model used when no run directory is given.
 DEFAULT_MODEL = PRETRAINED["hier"]
-
-
-def graph_config_data(config: GraphConfig) -> dict[str, Any]:
-    """How SMILES became molecules, as the plain data a checkpoint's vocabulary stores
-    (``GraphConfig(**data)`` reads it back)."""
-    return {
-        "aromaticity": config.aromaticity,
-        "elements": list(config.elements),
-        "max_heavy_atoms": config.max_heavy_atoms,
-    }
 
 
 def resolve_checkpoint(path: str | Path | None) -> Path:
@@ -57,7 +48,7 @@ def resolve_checkpoint(path: str | Path | None) -> Path:
     return path
 
 
-def load(path: str | Path | None = None, *, device: str | torch.device = "cpu"):  # noqa: ANN201
+def load(path: str | Path | None = None, *, device: str | torch.device = "cpu") -> Generator:
     """A trained model as a generator with ``encode``, ``decode``, ``sample``, ``reconstruct``.
 
     Args:
@@ -68,14 +59,12 @@ def load(path: str | Path | None = None, *, device: str | torch.device = "cpu"):
     Raises:
         CheckpointError: nothing loadable at ``path``, or a model kind this version lacks.
     """
-    from moldojo.sampling.hier import HierGenerator
-    from moldojo.sampling.two_step import TwoStepGenerator
-
     file = resolve_checkpoint(path)
     checkpoint = load_checkpoint(file)
-    kinds = {"two-step": TwoStepGenerator, "hier": HierGenerator}
-    if checkpoint.model_kind not in kinds:
+    if checkpoint.model_kind not in FAMILIES:
         raise CheckpointError(
-            f"{file} holds a {checkpoint.model_kind!r} model; this moldojo loads {sorted(kinds)}"
+            f"{file} holds a {checkpoint.model_kind!r} model; this moldojo loads "
+            f"{sorted(FAMILIES)}"
         )
-    return kinds[checkpoint.model_kind].from_checkpoint(checkpoint, device=device)
+    kind = model_kind(checkpoint.model_kind)
+    return kind.generator.from_checkpoint(checkpoint, device=device)

@@ -24,26 +24,27 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import torch
+from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
 from torch import Tensor, nn
 
+from moldojo.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from moldojo.config import Config
 from moldojo.data.dataset import progress_bar
-from moldojo.errors import CheckpointError, ConfigError
+from moldojo.errors import CheckpointError
 from moldojo.models.vae import KLSchedule
-from moldojo.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 
 __all__ = ["Task", "TrainConfig", "TrainSummary", "fit", "plot_curves"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Config):
     """How to train, whatever the model.
 
     Args:
@@ -58,29 +59,15 @@ class TrainConfig:
         jobs: worker processes for data preparation.
     """
 
-    epochs: int = 20
-    batch_size: int = 128
-    lr: float = 1e-3
-    lr_decay: float = 0.95
-    clip_norm: float = 5.0
-    kl: KLSchedule = field(default_factory=KLSchedule)
-    valid_molecules: int = 500
-    valid_samples: int = 500
-    jobs: int = 2
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "jobs"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"train.{name}={value!r} must be a positive integer")
-        for name in ("valid_molecules", "valid_samples"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"train.{name}={getattr(self, name)!r} must be >= 0")
-        if not self.lr > 0 or not 0 < self.lr_decay <= 1 or not self.clip_norm > 0:
-            raise ConfigError(
-                f"train.lr={self.lr!r} and train.clip_norm={self.clip_norm!r} must be > 0, "
-                f"train.lr_decay={self.lr_decay!r} in (0, 1]"
-            )
+    epochs: PositiveInt = 20
+    batch_size: PositiveInt = 128
+    lr: PositiveFloat = 1e-3
+    lr_decay: float = Field(0.95, gt=0, le=1)
+    clip_norm: PositiveFloat = 5.0
+    kl: KLSchedule = KLSchedule()
+    valid_molecules: NonNegativeInt = 500
+    valid_samples: NonNegativeInt = 500
+    jobs: PositiveInt = 2
 
 
 class Task(Protocol):

@@ -7,8 +7,8 @@ import pytest
 import torch
 from rdkit import Chem
 
+from moldojo.models.task import stereo_blind
 from moldojo.models.two_step import complete_pairs, constrained_graph, raw_graph, type_ranks
-from moldojo.training.two_step import stereo_blind
 from two_step_helpers import SMALL, make_task
 
 MOLECULES = ["CC(=O)Nc1ccc(O)cc1", "CCOC(=O)C1CCN(C)CC1", "Cc1ccc(S(N)(=O)=O)cc1", "OCC#CC1CC1"]
@@ -99,8 +99,8 @@ def test_untrained_model_decodes_only_valid_molecules() -> None:
     smiles = generator.decode(z, mode="constrained", temperature=1.0,
                               generator=torch.Generator().manual_seed(4))  # fmt: skip
     # Then every result is a sanitisable molecule, or a counted empty or oversized bag
-    assert set(generator.failures) <= {"empty", "too_large"}
-    assert sum(s is None for s in smiles) == sum(generator.failures.values())
+    assert set(smiles.failures) <= {"empty", "too_large"}
+    assert sum(s is None for s in smiles) == sum(smiles.failures.values())
     for s in smiles:
         if s is not None:
             assert Chem.MolFromSmiles(s) is not None
@@ -115,7 +115,7 @@ def test_sampling_is_seeded_and_nan_rows_fail_cleanly() -> None:
     z = torch.zeros(2, SMALL.latent_dim)
     z[0, 0] = float("nan")
     out = generator.decode(z)
-    assert out[0] is None and generator.failures["invalid_input"] == 1
+    assert out[0] is None and out.reasons[0] == "invalid_input"
     assert torch.isnan(generator.encode(["not a smiles", "CCO"])[0]).all()
 
 

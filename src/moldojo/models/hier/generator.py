@@ -9,7 +9,6 @@ checked (:func:`~moldojo.chem.motifs.tree_graph`) and any failure counted.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,10 +21,13 @@ from torch import Tensor
 from moldojo.chem import GraphConfig, graph_to_smiles, parse_smiles
 from moldojo.chem.motifs import MotifNode, MotifTree, decompose, tree_graph
 from moldojo.chem.smiles import quiet_rdkit
-from moldojo.config import config_from_dict
-from moldojo.data.dataset import progress_bar
 from moldojo.data.features import ranges
-from moldojo.data.motif_trees import (
+from moldojo.data.parallel import pmap
+from moldojo.errors import InvalidMoleculeError, InvalidSmilesError
+from moldojo.models.generator import Generator
+from moldojo.models.hier.config import HierConfig
+from moldojo.models.hier.network import HierBatch, HierVAE
+from moldojo.models.hier.records import (
     MotifTables,
     RecordPack,
     ancestry_edges,
@@ -33,11 +35,6 @@ from moldojo.data.motif_trees import (
     partial_ball,
     tree_record,
 )
-from moldojo.data.parallel import pmap
-from moldojo.errors import CheckpointError, InvalidMoleculeError, InvalidSmilesError
-from moldojo.models.hier import HierBatch, HierConfig, HierVAE
-from moldojo.sampling.load import graph_config_data
-from moldojo.training.checkpoint import Checkpoint
 
 __all__ = ["HierGenerator", "build_hier", "make_records", "to_batch"]
 
@@ -82,7 +79,7 @@ def make_records(
     jobs: int = 1,
     progress: bool | None = False,
 ) -> list[dict[str, np.ndarray] | str]:
-    """:func:`~moldojo.data.motif_trees.tree_record` of every SMILES (canonical tree) for a
+    """:func:`~moldojo.models.hier.records.tree_record` of every SMILES (canonical tree) for a
     model of ``config``, or why not: ``"invalid_input"`` or ``"unknown_motif"`` (a motif
     outside the vocabulary)."""
     _WORKER.update(tables=tables, graph=graph_config, edges=config.motif_edges,
@@ -225,162 +222,57 @@ def _choose(scores: Tensor, temperature: float, generator: torch.Generator | Non
 # -- the generator -------------------------------------------------------------------------------
 
 
-class HierGenerator:
+class HierGenerator(Generator):
     """A trained :class:`HierVAE` with its motif vocabulary and the chemistry around it.
 
     Attributes:
         model: the network (in eval mode).
         tables: the motif vocabulary as arrays.
         graph_config: how SMILES become molecules.
-        failures: why encodings or decodings of the last call failed, reason -> count.
     """
 
     kind = "hier"
+    section = "hier"
+    config_class = HierConfig
+    decoding = "motif by motif"
 
     def __init__(self, model: HierVAE, tables: MotifTables, graph_config: GraphConfig, *,
                  batch_size: int = 250) -> None:  # fmt: skip
-        self.model = model.eval()
+        super().__init__(model, graph_config, batch_size=batch_size)
         self.tables = tables
-        self.graph_config = graph_config
-        self.batch_size = batch_size
-        self.failures: Counter[str] = Counter()
 
     @classmethod
-    def from_checkpoint(cls, checkpoint: Checkpoint, *, device: str | torch.device = "cpu"
-                        ) -> HierGenerator:  # fmt: skip
-        try:
-            config = config_from_dict(HierConfig, checkpoint.config["hier"])
-            tables = MotifTables.from_data(checkpoint.vocabulary["motifs"])
-            graph_config = GraphConfig(**checkpoint.vocabulary["graph"])
-            model = build_hier(config, tables)
-            model.load_state_dict(checkpoint.state_dict)
-        except (KeyError, TypeError, RuntimeError) as error:
-            raise CheckpointError(f"the hier checkpoint does not fit the model: {error}") from error
-        return cls(model.to(device), tables, graph_config)
+    def build(cls, config: HierConfig, vocabulary: dict[str, Any],
+              graph_config: GraphConfig) -> HierGenerator:  # fmt: skip
+        tables = MotifTables.from_data(vocabulary["motifs"])
+        return cls(build_hier(config, tables), tables, graph_config)
 
     def vocabulary(self) -> dict[str, Any]:
-        """What a checkpoint stores besides the weights."""
-        return {
-            "motifs": self.tables.to_data(),
-            "graph": graph_config_data(self.graph_config),
-        }
+        return {"motifs": self.tables.to_data()}
 
-    @property
-    def device(self) -> torch.device:
-        return self.model.motif_bias.device
+    def _prepare(self, smiles: Sequence[str], jobs: int) -> list[Any]:
+        return make_records(smiles, self.tables, self.graph_config, self.model.config, jobs=jobs)
 
-    @property
-    def latent_dim(self) -> int:
-        return self.model.config.latent_dim
+    def _encode(self, records: list[Any]) -> tuple[Tensor, Tensor]:
+        pack = RecordPack(records)
+        batch = to_batch(pack, np.arange(len(pack)), self.tables).to(self.device)
+        return self.model.encode(batch)
 
-    # ------------------------------------------------------------------------------ encode
+    def _decode(self, z: Tensor, temperature: float, generator: torch.Generator | None
+                ) -> list[tuple[str | None, str | None]]:  # fmt: skip
+        return [self._to_smiles(p) for p in self._decode_partials(z, temperature, generator)]
 
-    def encode(self, smiles: Sequence[str], *, sample: bool = False,
-               generator: torch.Generator | None = None, jobs: int = 1) -> Tensor:  # fmt: skip
-        """Latent points of molecules: the posterior mean, or a draw from it.
-
-        Returns:
-            ``[B, latent_dim]`` float32 on the CPU; a row of NaN for a SMILES that cannot be
-            read (``invalid_input``) or has a motif outside the vocabulary (``unknown_motif``),
-            counted in :attr:`failures`.
-        """
-        self.failures = Counter()
-        records = make_records(smiles, self.tables, self.graph_config, self.model.config,
-                               jobs=jobs)  # fmt: skip
-        rows = [i for i, r in enumerate(records) if not isinstance(r, str)]
-        self.failures.update(r for r in records if isinstance(r, str))
-        out = torch.full((len(smiles), self.latent_dim), float("nan"))
-        if rows:
-            pack = RecordPack([records[i] for i in rows])
-            parts = [
-                self.encode_pack(
-                    pack,
-                    np.arange(s, min(s + self.batch_size, len(pack))),
-                    sample=sample,
-                    generator=generator,
-                )  # fmt: skip
-                for s in range(0, len(pack), self.batch_size)
-            ]
-            out[torch.as_tensor(rows)] = torch.cat(parts)
-        return out
-
-    @torch.no_grad()
-    def encode_pack(self, pack: RecordPack, indices: np.ndarray, *, sample: bool = False,
-                    generator: torch.Generator | None = None) -> Tensor:  # fmt: skip
-        """``[len(indices), latent_dim]`` latent points of packed records, on the CPU."""
-        batch = to_batch(pack, indices, self.tables).to(self.device)
-        mu, logvar = self.model.encode(batch)
-        if sample:
-            noise = torch.randn(mu.shape, generator=generator).to(mu.device)
-            mu = mu + torch.exp(0.5 * logvar) * noise
-        return mu.float().cpu()
-
-    # ------------------------------------------------------------------------------ decode
-
-    def decode(self, z: Tensor | np.ndarray, *, temperature: float = 0.0,
-               generator: torch.Generator | None = None, mode: str | None = None,
-               progress: bool | None = False) -> list[str | None]:  # fmt: skip
-        """Molecules of latent points, as canonical SMILES; None where decoding failed.
-
-        Args:
-            z: ``[B, latent_dim]``; rows holding NaN decode to None (``invalid_input``).
-            temperature: 0 for greedy decoding (every choice its most likely option); ``> 0``
-                samples every choice from ``softmax(logits / temperature)``.
-            generator: random source when ``temperature > 0``.
-            mode: accepted for the two-step model's interface; the hierarchical decoder has
-                one mode (valid by construction).
-            progress: a progress bar on stderr (None: when stderr is a terminal).
-        """
-        z = torch.as_tensor(np.asarray(z), dtype=torch.float32)
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"z must be [B, {self.latent_dim}], got {list(z.shape)}")
-        self.failures = Counter()
-        finite = torch.isfinite(z).all(dim=1)
-        if not finite.all():
-            self.failures["invalid_input"] += int((~finite).sum())
-        out: list[str | None] = [None] * z.shape[0]
-        rows = torch.nonzero(finite).flatten().tolist()
-        with progress_bar(len(rows), "decoding", progress) as bar:
-            for start in range(0, len(rows), self.batch_size):
-                chunk = rows[start : start + self.batch_size]
-                partials = self._decode(z[chunk].to(self.device), temperature, generator)
-                for row, partial in zip(chunk, partials, strict=True):
-                    out[row] = self._to_smiles(partial)
-                bar.update(len(chunk))
-        return out
-
-    def sample(self, n: int, *, generator: torch.Generator | None = None,
-               temperature: float = 0.0, mode: str | None = None,
-               progress: bool | None = False) -> list[str | None]:  # fmt: skip
-        """``n`` molecules decoded from ``z ~ N(0, I)`` drawn on the CPU from ``generator``."""
-        z = torch.randn(n, self.latent_dim, generator=generator)
-        return self.decode(z, temperature=temperature, generator=generator, progress=progress)
-
-    def reconstruct(self, smiles: Sequence[str], *, mode: str | None = None, jobs: int = 1,
-                    progress: bool | None = False) -> list[str | None]:  # fmt: skip
-        """Encode (posterior mean) and decode greedily: the reconstruction protocol."""
-        z = self.encode(smiles, jobs=jobs)
-        failed = self.failures
-        out = self.decode(z, progress=progress)
-        out_failures = self.failures
-        out_failures.update(failed)
-        out_failures["invalid_input"] -= failed.total()
-        self.failures = +out_failures
-        return out
-
-    def _to_smiles(self, partial: _Partial) -> str | None:
+    def _to_smiles(self, partial: _Partial) -> tuple[str | None, str | None]:
         try:
             with quiet_rdkit():
                 smiles = graph_to_smiles(tree_graph(partial.tree(self.tables), stereo=False))
         except InvalidMoleculeError:
             smiles = None
-        if smiles is None:
-            self.failures["assembly"] += 1
-        return smiles
+        return smiles, None if smiles is not None else "assembly"
 
     @torch.no_grad()
-    def _decode(self, z: Tensor, temperature: float, generator: torch.Generator | None
-                ) -> list[_Partial]:  # fmt: skip
+    def _decode_partials(self, z: Tensor, temperature: float, generator: torch.Generator | None
+                         ) -> list[_Partial]:  # fmt: skip
         model, tables = self.model, self.tables
         dev = z.device
         n = z.shape[0]

@@ -32,10 +32,20 @@ import torch
 from moldojo import __version__
 from moldojo.errors import CheckpointError
 
-__all__ = ["FORMAT_VERSION", "FORMAT_MARKER", "Checkpoint", "load_checkpoint", "save_checkpoint"]
+__all__ = [
+    "FORMAT_MARKER",
+    "FORMAT_VERSION",
+    "Checkpoint",
+    "load_checkpoint",
+    "save_checkpoint",
+    "upgrade_run_config",
+]
 
-#: Version of the on-disk layout; files with a larger version are refused.
-FORMAT_VERSION = 1
+#: Version of the on-disk layout; files with a larger version are refused, older ones are
+#: converted on reading (:func:`upgrade_run_config`).
+#: 1: the first layout. 2: the motif vocabulary's settings left the hierarchical model's
+#: hyperparameters for the run configuration's ``[vocabulary]`` section.
+FORMAT_VERSION = 2
 
 #: Value of the ``"format"`` key that marks a dict as a moldojo checkpoint.
 FORMAT_MARKER = "moldojo-checkpoint"
@@ -201,7 +211,22 @@ def load_checkpoint(
     problem = _field_problem(data)
     if problem is not None:
         raise CheckpointError(f"{path} is not a moldojo checkpoint ({problem})")
+    if data["format_version"] < 2:
+        data["config"] = upgrade_run_config(data["config"])
     return Checkpoint(**{f.name: data[f.name] for f in dataclasses.fields(Checkpoint)})
+
+
+def upgrade_run_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A run configuration (plain data) of format 1 in today's layout: the motif vocabulary's
+    settings ``hier.vocabulary`` and ``hier.min_count`` become ``vocabulary.path`` and
+    ``vocabulary.min_count``. Anything else, and a configuration already in today's layout, is
+    returned unchanged."""
+    hier = config.get("hier")
+    if not isinstance(hier, dict) or not {"vocabulary", "min_count"} & set(hier):
+        return config
+    hier = dict(hier)
+    vocabulary = {"path": hier.pop("vocabulary", ""), "min_count": hier.pop("min_count", 1)}
+    return {**config, "hier": hier, "vocabulary": {**vocabulary, **config.get("vocabulary", {})}}
 
 
 def _field_problem(data: dict[str, Any]) -> str | None:

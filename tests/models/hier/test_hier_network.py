@@ -10,11 +10,11 @@ from rdkit import Chem
 
 from hier_helpers import MOLECULES, SMALL, make_task, train_steps
 from moldojo.chem.motifs import decompose
-from moldojo.data.motif_trees import RecordPack, tree_record
 from moldojo.errors import ConfigError
 from moldojo.models.hier import HierConfig, scatter_log_softmax
-from moldojo.sampling.hier import to_batch
-from moldojo.training.two_step import stereo_blind
+from moldojo.models.hier.generator import to_batch
+from moldojo.models.hier.records import RecordPack, tree_record
+from moldojo.models.task import stereo_blind
 
 
 @pytest.fixture(scope="module")
@@ -82,19 +82,22 @@ def test_untrained_decoding_is_valid_by_construction() -> None:
     for temperature in (0.0, 1.0):
         out = generator.sample(40, generator=torch.Generator().manual_seed(2),
                                temperature=temperature)  # fmt: skip
-        assert all(s is not None for s in out), generator.failures
+        assert all(s is not None for s in out), out.failures
         assert all(Chem.MolFromSmiles(s) is not None for s in out)
-        assert not generator.failures
+        assert not out.failures
 
 
 def test_encode_and_decode_report_bad_rows() -> None:
     generator = make_task(MOLECULES).generator
-    z = generator.encode(["not a smiles", MOLECULES[0], "c1ccc2ccccc2c1"])
+    encoded = generator.encode_with_reasons(["not a smiles", MOLECULES[0], "c1ccc2ccccc2c1"])
+    z = encoded.z
     assert torch.isnan(z[0]).all() and torch.isfinite(z[1]).all() and torch.isnan(z[2]).all()
-    assert generator.failures == {"invalid_input": 1, "unknown_motif": 1}
+    assert encoded.reasons == ("invalid_input", None, "unknown_motif")
     out = generator.decode(z)
     assert out[0] is None and out[1] is not None and out[2] is None
-    assert generator.failures == {"invalid_input": 2}
+    assert out.reasons == ["invalid_input", None, "invalid_input"]
+    assert generator.reconstruct(["not a smiles", MOLECULES[0], "c1ccc2ccccc2c1"]).reasons[::2] \
+        == ["invalid_input", "unknown_motif"]
     with pytest.raises(ValueError, match="z must be"):
         generator.decode(torch.zeros(2, 3))
 

@@ -1,20 +1,23 @@
-"""Training the two-step VAE: its batches, its loss and its validation, for :func:`fit`."""
+"""Training the two-step VAE: its batches, for :func:`~moldojo.training.loop.fit`."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 
-from moldojo.data.atom_types import OrderedGraphs, type_ranks
 from moldojo.data.features import featurize_batch, ranges
-from moldojo.models.two_step import TwoStepBatch
+from moldojo.models.task import GeneratorTask, TrainingInputs
+from moldojo.models.two_step.atom_types import AtomTypes, OrderedGraphs, order_graphs, type_ranks
+from moldojo.models.two_step.generator import TwoStepGenerator, build_two_step
+from moldojo.models.two_step.network import TwoStepBatch
 from moldojo.nn.batch import GraphBatch
-from moldojo.sampling.two_step import TwoStepGenerator
-from moldojo.training.generator_task import GeneratorTask, stereo_blind
 
-__all__ = ["TwoStepTask", "stereo_blind"]
+__all__ = ["TwoStepTask", "training_task"]
+
+log = logging.getLogger(__name__)
 
 
 class TwoStepTask(GeneratorTask):
@@ -25,8 +28,6 @@ class TwoStepTask(GeneratorTask):
         train: the training molecules in canonical atom order.
         valid_smiles, valid_samples, seed: as :class:`GeneratorTask`.
     """
-
-    model_kind = "two-step"
 
     def __init__(
         self,
@@ -64,16 +65,21 @@ class TwoStepTask(GeneratorTask):
             bond_order=torch.from_numpy(bond_order.astype(np.int64)),
         )
 
-    def validate(self) -> dict[str, float]:
-        """Reconstruction (stereo-blind, posterior mean, constrained greedy decoding) of the
-        validation molecules; validity raw and constrained and uniqueness of prior samples."""
-        metrics = self.reconstruction()
-        if self.valid_samples:
-            z = self.prior_points()
-            raw = self.generator.decode(z, mode="raw")
-            constrained = self.generator.decode(z, mode="constrained")
-            valid = [s for s in constrained if s is not None]
-            metrics["validity_raw"] = sum(s is not None for s in raw) / len(raw)
-            metrics["validity_constrained"] = len(valid) / len(constrained)
-            metrics["uniqueness"] = len(set(valid)) / len(valid) if valid else 0.0
-        return metrics
+
+def training_task(inputs: TrainingInputs) -> TwoStepTask:
+    """The two-step VAE's training task. The atom types come from the training molecules, or
+    from the checkpoint being resumed so that the output layer keeps its meaning."""
+    graphs = inputs.dataset.graphs.select(inputs.rows)
+    saved = inputs.saved_vocabulary
+    atom_types = AtomTypes.from_data(saved["atom_types"]) if saved else AtomTypes.build(graphs)
+    ordered = order_graphs(graphs, atom_types, jobs=inputs.jobs, progress=inputs.progress)
+    dropped = int((~ordered.kept).sum())
+    if dropped:
+        log.warning("%d training molecules have atom types outside the model's and are left out",
+                    dropped)  # fmt: skip
+    log.info("%d training molecules, %d atom types, %d validation molecules",
+             len(ordered), len(atom_types), len(inputs.valid_smiles))  # fmt: skip
+    model = build_two_step(inputs.config, atom_types, inputs.graph_config)
+    generator = TwoStepGenerator(model.to(inputs.device), atom_types, inputs.graph_config)
+    return TwoStepTask(generator, ordered, inputs.valid_smiles,
+                       valid_samples=inputs.valid_samples, seed=inputs.seed)  # fmt: skip

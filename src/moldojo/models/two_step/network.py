@@ -7,8 +7,8 @@ Read top to bottom:
    node and edge states both updated) over the molecular graph, a readout, then ``mu`` and
    ``logvar``; ``z`` by reparameterisation with an explicit ``torch.Generator``.
 2. **Step 1, the bag of atoms.** An MLP maps ``z`` to a categorical over the count ``0..C-1``
-   of every atom type (element, charge, hydrogens; :mod:`moldojo.data.atom_types`). This fixes
-   the number of atoms and the formula.
+   of every atom type (element, charge, hydrogens;
+   :mod:`~moldojo.models.two_step.atom_types`). This fixes the number of atoms and the formula.
 3. **Step 2, the bonds.** The atoms of the bag form a *fully connected* graph. Node inputs are
    the type embedding, a positional embedding and a projection of ``z``; every edge starts from
    a projection of ``z``. Residual gated GCN layers update both, and an edge classifier reads
@@ -18,8 +18,9 @@ Read top to bottom:
 **Symmetry breaking.** Atoms of one type are interchangeable, so without help every carbon of
 the bag would start from the same state and the bond classifier could not say *which* carbons to
 bond. Training molecules are written in a canonical order (types sorted, and within a type the
-order of RDKit's canonical SMILES, :func:`moldojo.data.atom_types.canonical_order`), and each
-atom gets an embedding of its rank among the atoms of its type. At decoding time the same ranks
+order of RDKit's canonical SMILES,
+:func:`~moldojo.models.two_step.atom_types.canonical_order`), and each atom gets an embedding
+of its rank among the atoms of its type. At decoding time the same ranks
 ``0..count-1`` are given. The encoder sees these ranks too (one-hot, next to the atom features):
 the canonical order depends on the molecule only, so ``mu`` stays independent of the input atom
 order, and the encoder can write "carbon 3 bonds oxygen 1" in the decoder's own terms. On QM9
@@ -34,7 +35,8 @@ pairs) + ``beta * KL``, each summed per molecule and averaged over the batch. St
 on the true bag (teacher forcing).
 
 **Decoding** (:meth:`TwoStepVAE.decode`) returns the bag and the bond probabilities of every
-pair, which :func:`raw_graph` turns into the argmax graph and :func:`constrained_graph` into a
+pair, which :func:`~moldojo.models.two_step.decoding.raw_graph` turns into the argmax graph and
+:func:`~moldojo.models.two_step.decoding.constrained_graph` into a
 valid one. The probabilities are those of the weighted classifier, which leans towards bonds;
 dividing the class weights back out was tried and measured worse (QM9, 300 validation
 molecules: reconstruction 81.7% instead of 89.3% constrained, 72.3% instead of 76.0% raw).
@@ -46,76 +48,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from moldojo.errors import ConfigError
+from moldojo.models.two_step.config import TwoStepConfig
 from moldojo.models.vae import gaussian_kl, reparameterize
 from moldojo.nn.batch import GraphBatch
 from moldojo.nn.blocks import GNNEncoder, ResidualBlock
 from moldojo.nn.conv.gated_gcn import GatedGCNConv
 from moldojo.nn.readout import Readout
 
-__all__ = [
-    "DecodedGraph",
-    "TwoStepBatch",
-    "TwoStepConfig",
-    "TwoStepVAE",
-    "complete_pairs",
-    "constrained_graph",
-    "raw_graph",
-]
+__all__ = ["BondProbabilities", "TwoStepBatch", "TwoStepVAE", "complete_pairs"]
 
 NUM_BOND_CLASSES = 4  # no bond, single, double, triple
-
-
-@dataclass(frozen=True)
-class TwoStepConfig:
-    """Hyperparameters of :class:`TwoStepVAE`.
-
-    Args:
-        hidden_dim: node and edge state size of the encoder.
-        decoder_dim: node and edge state size of step 2. It has a state for every pair of
-            atoms, so this sets the decoder's cost: 64 trains ~4x faster than 128 on CPU.
-        latent_dim: size of ``z``.
-        encoder_layers: residual gated GCN blocks of the encoder.
-        decoder_layers: residual gated GCN blocks on the fully connected graph of step 2.
-        norm: ``"batch"``, ``"layer"`` or ``"none"`` in every block.
-        dropout: dropout in every block.
-        readout: ``"mean"`` or ``"sum"`` pooling of the encoder's node states.
-        edge_weights: ``"balanced"`` (``n / (4 n_c)`` from the training set's bond classes)
-            or ``"none"``.
-    """
-
-    hidden_dim: int = 128
-    decoder_dim: int = 64
-    latent_dim: int = 64
-    encoder_layers: int = 4
-    decoder_layers: int = 4
-    norm: Literal["batch", "layer", "none"] = "layer"
-    dropout: float = 0.0
-    readout: Literal["mean", "sum"] = "mean"
-    edge_weights: Literal["balanced", "none"] = "balanced"
-
-    def __post_init__(self) -> None:
-        for name in ("hidden_dim", "decoder_dim", "latent_dim", "encoder_layers", "decoder_layers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"two_step.{name}={value!r} must be a positive integer")
-        if self.norm not in ("batch", "layer", "none"):
-            raise ConfigError(f"two_step.norm={self.norm!r} is not 'batch', 'layer' or 'none'")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"two_step.dropout={self.dropout!r} must be in [0, 1)")
-        if self.readout not in ("mean", "sum"):
-            raise ConfigError(f"two_step.readout={self.readout!r} is not 'mean' or 'sum'")
-        if self.edge_weights not in ("balanced", "none"):
-            raise ConfigError(
-                f"two_step.edge_weights={self.edge_weights!r} is not 'balanced' or 'none'"
-            )
 
 
 @dataclass(frozen=True)
@@ -185,24 +133,6 @@ class BondProbabilities:
             self.dst[p0:p1] - a0,
             self.probs[p0:p1],
         )
-
-
-@dataclass(frozen=True)
-class DecodedGraph:
-    """A decoded molecule before chemistry: types, bonds and hydrogens added by the decoder.
-
-    Attributes:
-        node_type: ``[n]`` atom types.
-        edge_index: ``[2, m]`` bonds, ``edge_index[0] < edge_index[1]``.
-        bond_order: ``[m]`` 1, 2 or 3.
-        extra_hs: ``[n]`` hydrogens added to the type's own (constrained decoding fills
-            open valences with hydrogens).
-    """
-
-    node_type: np.ndarray
-    edge_index: np.ndarray
-    bond_order: np.ndarray
-    extra_hs: np.ndarray
 
 
 def complete_pairs(ptr: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -312,8 +242,9 @@ class TwoStepVAE(nn.Module):
         Args:
             graph: the molecules.
             rank: ``[N]`` each atom's rank among the atoms of its type in the canonical order
-                (:func:`moldojo.data.atom_types.type_ranks`), appended one-hot to the atom
-                features. The canonical order is a function of the molecule alone, so ``mu``
+                (:func:`~moldojo.models.two_step.atom_types.type_ranks`), appended one-hot to
+                the atom features. The canonical order is a function of the molecule alone, so
+                ``mu``
                 stays independent of the input atom order; the encoder sees the same ranks the
                 decoder is given, and can say "carbon 3 bonds oxygen 1" in their terms.
         """
@@ -460,139 +391,3 @@ class TwoStepVAE(nn.Module):
 
 
 # -------------------------------------------------------------------------------- graphs
-
-
-def raw_graph(
-    node_type: np.ndarray,
-    src: np.ndarray,
-    dst: np.ndarray,
-    probs: np.ndarray,
-    valences: Sequence[Sequence[int]],
-) -> tuple[DecodedGraph | None, str]:
-    """The most likely class of every pair, taken as it is ("validity without constraints").
-
-    As in the papers' "validity without constraints" (GraphVAE, CGVAE, Bresson & Laurent), the
-    argmax graph must be one connected molecule in which no atom has more bonds than its type
-    allows; open valences are filled with hydrogens (RDKit's implicit hydrogens in those papers).
-
-    Returns ``(graph, "")``, or ``(None, reason)`` with reason ``"empty"``, ``"valence"`` (an
-    atom's bond orders exceed its type's largest valence) or ``"disconnected"``.
-    """
-    n = node_type.shape[0]
-    if n == 0:
-        return None, "empty"
-    label = probs.argmax(1)
-    bonded = label > 0
-    u, v, order = src[bonded], dst[bonded], label[bonded]
-    total = (np.bincount(u, order, n) + np.bincount(v, order, n)).astype(np.int64)
-    if any(total[a] > max(valences[t]) for a, t in enumerate(node_type.tolist())):
-        return None, "valence"
-    if _num_components(n, u, v) > 1:
-        return None, "disconnected"
-    graph = DecodedGraph(
-        node_type=node_type.copy(),
-        edge_index=np.stack([u, v]).astype(np.int64),
-        bond_order=order.astype(np.int64),
-        extra_hs=_fill_hydrogens(node_type, total, valences),
-    )
-    return graph, ""
-
-
-def constrained_graph(
-    node_type: np.ndarray,
-    src: np.ndarray,
-    dst: np.ndarray,
-    probs: np.ndarray,
-    valences: Sequence[Sequence[int]],
-) -> tuple[DecodedGraph | None, str]:
-    """Greedy valence-constrained decoding ("validity with constraints").
-
-    1. Pairs more likely bonded than not are taken by decreasing bond probability; each gets
-       its most likely order that fits the remaining valence of both atoms (the largest
-       valence its type has), or is skipped.
-    2. While the graph is in pieces, the remaining pairs are scanned the same way, keeping
-       only bonds that join two pieces.
-    3. The largest connected piece is kept, and open valences are filled with hydrogens up to
-       the type's next valence.
-
-    Returns ``(graph, "")`` or ``(None, "empty")``.
-    """
-    n = node_type.shape[0]
-    if n == 0:
-        return None, "empty"
-    capacity = np.array([max(valences[t]) for t in node_type], dtype=np.int64)
-    remaining = capacity.copy()
-    pieces = _UnionFind(n)
-    find = pieces.find
-
-    p_bond = 1.0 - probs[:, 0]
-    order_by_prob = np.argsort(-probs[:, 1:], axis=1) + 1  # (P, 3) orders, most likely first
-    bonds: list[tuple[int, int, int]] = []
-    taken = np.zeros(src.shape[0], dtype=bool)
-    for join_only in (False, True):
-        for k in np.argsort(-p_bond, kind="stable").tolist():
-            if taken[k] or (not join_only and p_bond[k] <= 0.5):
-                continue
-            a, b = int(src[k]), int(dst[k])
-            if join_only and find(a) == find(b):
-                continue
-            room = min(remaining[a], remaining[b])
-            for order in order_by_prob[k].tolist():
-                if order <= room:
-                    bonds.append((a, b, order))
-                    remaining[a] -= order
-                    remaining[b] -= order
-                    pieces.union(a, b)
-                    taken[k] = True
-                    break
-
-    roots = np.array([find(a) for a in range(n)])
-    biggest = np.bincount(roots, minlength=n).argmax()
-    keep = roots == biggest
-    new_index = np.cumsum(keep) - 1
-    kept = [(a, b, o) for a, b, o in bonds if keep[a]]
-    edges = np.array([[new_index[a], new_index[b]] for a, b, _ in kept], dtype=np.int64)
-    types = node_type[keep]
-    used = (capacity - remaining)[keep]
-    extra = _fill_hydrogens(types, used, valences)
-    graph = DecodedGraph(
-        node_type=types.copy(),
-        edge_index=edges.T.reshape(2, -1),
-        bond_order=np.array([o for _, _, o in kept], dtype=np.int64),
-        extra_hs=extra,
-    )
-    return graph, ""
-
-
-def _fill_hydrogens(
-    node_type: np.ndarray, used: np.ndarray, valences: Sequence[Sequence[int]]
-) -> np.ndarray:
-    """Hydrogens that bring each atom's bond orders ``used`` up to its type's next valence."""
-    return np.array(
-        [min(v for v in valences[t] if v >= u) - u for t, u in zip(node_type, used, strict=True)],
-        dtype=np.int64,
-    )
-
-
-class _UnionFind:
-    """Connected pieces of a growing graph (path halving)."""
-
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, a: int) -> int:
-        parent = self.parent
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    def union(self, a: int, b: int) -> None:
-        self.parent[self.find(a)] = self.find(b)
-
-
-def _num_components(n: int, u: np.ndarray, v: np.ndarray) -> int:
-    pieces = _UnionFind(n)
-    for a, b in zip(u.tolist(), v.tolist(), strict=True):
-        pieces.union(a, b)
-    return len({pieces.find(a) for a in range(n)})

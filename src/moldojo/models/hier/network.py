@@ -3,7 +3,7 @@
 After HierVAE (Jin, Barzilay and Jaakkola, ICML 2020, "Hierarchical Generation of Molecular
 Graphs using Structural Motifs"), on moldojo's motif trees (:mod:`moldojo.chem.motifs`) and
 layers (:mod:`moldojo.nn`). The data side, what every array means, is
-:mod:`moldojo.data.motif_trees`.
+:mod:`moldojo.models.hier.records`.
 
 **Encoder**, three message-passing networks of residual gated GCN layers:
 
@@ -41,93 +41,27 @@ at once (one pass per network), losses summed per molecule and averaged over the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 from torch import Tensor, nn
 
-from moldojo.errors import ConfigError
+from moldojo.models.hier.config import HierConfig
 from moldojo.models.vae import gaussian_kl, reparameterize
 from moldojo.nn.batch import GraphBatch
 from moldojo.nn.blocks import EncoderOutput, GNNEncoder, ResidualBlock
 from moldojo.nn.registry import LAYERS, build_layer
 from moldojo.nn.scatter import scatter_max, scatter_mean, scatter_sum
 
-__all__ = ["BOND_ORDERS", "HierBatch", "HierConfig", "HierVAE", "MLP", "scatter_log_softmax"]
+__all__ = ["BOND_ORDERS", "HierBatch", "HierVAE", "MLP", "scatter_log_softmax"]
 
 #: Bond orders of the atom graphs (Kekule): single, double, triple.
 BOND_ORDERS = 3
 
 
-@dataclass(frozen=True)
-class HierConfig:
-    """Hyperparameters of :class:`HierVAE`.
-
-    Args:
-        hidden_dim: size of every state.
-        latent_dim: size of ``z``.
-        atom_layers: residual gated GCN layers of the encoder's AtomMPN.
-        decoder_atom_layers: layers of the decoder's AtomMPN (None: ``atom_layers``); it reads
-            partial molecules cut to this many bonds around the parent's attachment atoms.
-        attachment_layers: layers of the attachment-level network.
-        motif_layers: layers of each MotifMPN.
-        motif_edges: ``"ancestry"`` (each motif to all its ancestors, distance-labelled) or
-            ``"tree"`` (parent-child edges only, the paper's choice).
-        max_distance: ancestry distances above this share one edge label.
-        motif_layer: the layer of both MotifMPNs, any layer of :data:`moldojo.nn.LAYERS` that
-            reads edge features. The gated GCN updates a state per edge; on deep trees, whose
-            partial trees have many ancestry edges, a layer that reads edge labels without
-            updating them, such as ``"gine"``, is several times faster (:class:`LabelMPN`).
-        readout: ``"root"`` (the root motif's state) or ``"mean"`` (mean over motifs).
-        norm: normalisation in the message-passing blocks (``"layer"``, ``"batch"`` or None).
-        min_count: configurations seen fewer times in the training set are left out of the
-            vocabulary (acyclic pieces then fall back to their bonds, see
-            :func:`~moldojo.chem.motifs.decompose`).
-        vocabulary: a vocabulary file of ``moldojo vocab`` to use (filtered by ``min_count``)
-            instead of building one from the training molecules; empty for the latter.
-    """
-
-    hidden_dim: int = 128
-    latent_dim: int = 32
-    atom_layers: int = 4
-    decoder_atom_layers: int | None = None
-    attachment_layers: int = 2
-    motif_layers: int = 3
-    motif_edges: Literal["ancestry", "tree"] = "ancestry"
-    max_distance: int = 8
-    motif_layer: str = "gated-gcn"
-    readout: Literal["root", "mean"] = "root"
-    norm: Literal["layer", "batch", "none"] = "layer"
-    min_count: int = 1
-    vocabulary: str = ""
-
-    @property
-    def radius(self) -> int:
-        """Layers of the decoder's AtomMPN: how far around the parent its states see."""
-        return self.atom_layers if self.decoder_atom_layers is None else self.decoder_atom_layers
-
-    def __post_init__(self) -> None:
-        for name in ("hidden_dim", "latent_dim", "atom_layers", "attachment_layers",
-                     "motif_layers", "max_distance", "min_count"):  # fmt: skip
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"hier.{name}={value!r} must be a positive integer")
-        layers = self.decoder_atom_layers
-        if layers is not None and (isinstance(layers, bool) or not isinstance(layers, int)
-                                   or layers < 1):  # fmt: skip
-            raise ConfigError(f"hier.decoder_atom_layers={layers!r} must be a positive integer")
-        edge_layers = tuple(name for name, spec in LAYERS.items() if spec.uses_edges)
-        for name, choices in (("motif_edges", ("ancestry", "tree")), ("readout", ("root", "mean")),
-                              ("norm", ("layer", "batch", "none")),
-                              ("motif_layer", edge_layers)):  # fmt: skip
-            if getattr(self, name) not in choices:
-                raise ConfigError(f"hier.{name}={getattr(self, name)!r} is not one of {choices}")
-
-
 @dataclass
 class HierBatch:
     """One training batch: :meth:`RecordPack.collate`'s arrays as tensors, plus the atom
-    features and the child configurations' graphs (see :mod:`moldojo.data.motif_trees`)."""
+    features and the child configurations' graphs (see :mod:`moldojo.models.hier.records`)."""
 
     arrays: dict[str, Tensor]
     num_molecules: int

@@ -1,4 +1,4 @@
-"""Tests for moldojo.training.checkpoint: save/load equality, atomic writes, refusing bad files."""
+"""Tests for moldojo.checkpoint: save/load equality, atomic writes, refusing bad files."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ import pytest
 import torch
 
 import moldojo
-from moldojo.errors import CheckpointError
-from moldojo.training.checkpoint import (
+from moldojo.checkpoint import (
     FORMAT_MARKER,
     FORMAT_VERSION,
     Checkpoint,
     load_checkpoint,
     save_checkpoint,
 )
+from moldojo.errors import CheckpointError
 
 
 def make_checkpoint(with_optimizer: bool = True) -> Checkpoint:

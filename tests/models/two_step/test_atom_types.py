@@ -9,8 +9,8 @@ from rdkit import Chem
 
 from moldojo.chem import graph_to_smiles, mol_to_graph, parse_smiles
 from moldojo.data import PackedGraphs, load_dataset
-from moldojo.data.atom_types import AtomTypes, decoded_graph, order_graphs
 from moldojo.errors import VocabularyError
+from moldojo.models.two_step.atom_types import AtomTypes, decoded_graph, order_graphs
 
 SMILES = ["CC(=O)Nc1ccc(O)cc1", "C[NH+](C)CC(=O)[O-]", "C#N", "O=S(=O)(c1ccccc1)N"]
 

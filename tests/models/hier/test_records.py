@@ -9,9 +9,9 @@ from rdkit import Chem
 from hier_helpers import MOLECULES, make_tables
 from moldojo.chem import GraphConfig, MolGraph, graph_to_smiles, parse_smiles
 from moldojo.chem.motifs import decompose
-from moldojo.data.motif_trees import FIELDS, MotifTables, RecordPack, ancestry_edges, tree_record
 from moldojo.models.hier import HierConfig
-from moldojo.sampling.hier import make_records
+from moldojo.models.hier.generator import make_records
+from moldojo.models.hier.records import FIELDS, MotifTables, RecordPack, ancestry_edges, tree_record
 
 
 @pytest.fixture(scope="module")

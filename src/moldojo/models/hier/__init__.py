@@ -1,0 +1,40 @@
+"""The hierarchical motif VAE (after HierVAE, Jin, Barzilay and Jaakkola 2020), as one package.
+
+* :mod:`~moldojo.models.hier.config`: its hyperparameters;
+* :mod:`~moldojo.models.hier.records`: the motif vocabulary as arrays and each molecule's motif
+  tree as the arrays a training step reads;
+* :mod:`~moldojo.models.hier.network`: the network (encoder, decoder heads, loss);
+* :mod:`~moldojo.models.hier.generator`: SMILES in, SMILES out (decoding motif by motif);
+* :mod:`~moldojo.models.hier.task`: its training task.
+"""
+
+from __future__ import annotations
+
+from moldojo.models.hier.config import HierConfig
+from moldojo.models.hier.generator import HierGenerator, build_hier, make_records, to_batch
+from moldojo.models.hier.network import HierBatch, HierVAE
+from moldojo.models.hier.records import MotifTables, RecordPack, tree_record
+from moldojo.models.hier.task import HierTask, training_task
+from moldojo.models.registry import ModelKind
+
+__all__ = [
+    "KIND",
+    "HierBatch",
+    "HierConfig",
+    "HierGenerator",
+    "HierTask",
+    "HierVAE",
+    "MotifTables",
+    "RecordPack",
+    "build_hier",
+    "make_records",
+    "to_batch",
+    "tree_record",
+]
+
+KIND = ModelKind(
+    name="hier",
+    generator=HierGenerator,
+    training_task=training_task,
+    description="hierarchical motif VAE (atoms, attachment configurations, motifs)",
+)

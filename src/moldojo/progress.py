@@ -1,0 +1,27 @@
+"""Progress bars over molecules, on stderr.
+
+Bottom layer: imports nothing from moldojo, so that every layer (chemistry, data, the process
+pool of :mod:`moldojo.parallel`, sampling) can show the same bar.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from tqdm import tqdm
+
+__all__ = ["progress_bar"]
+
+
+def progress_bar(total: int, description: str, show: bool | None) -> tqdm:
+    """A tqdm bar over ``total`` molecules on stderr.
+
+    Args:
+        total: number of molecules the bar counts up to.
+        description: the text in front of the bar.
+        show: ``True`` or ``False`` to force the bar on or off; ``None`` shows it only when
+            stderr is a terminal, so that logs and pipes stay clean.
+    """
+    if show is None:
+        show = sys.stderr.isatty()
+    return tqdm(total=total, desc=description, unit="mol", disable=not show, file=sys.stderr)
