@@ -17,6 +17,7 @@ from moldojo.checkpoint import (
     Checkpoint,
     load_checkpoint,
     save_checkpoint,
+    upgrade_run_config,
 )
 from moldojo.errors import CheckpointError
 
@@ -289,3 +290,38 @@ def test_malicious_pickle_is_refused_and_never_runs(tmp_path: Path, payload_clas
     message = str(info.value)
     assert str(path) in message and "corrupt or not a moldojo checkpoint" in message
     assert "global" in message.lower()  # torch's reason: a forbidden global
+
+
+# ----------------------------------------------------------------------------- old formats
+
+
+def test_a_format_1_checkpoint_is_read_in_todays_layout(tmp_path: Path) -> None:
+    # Given a checkpoint of format 1, the motif vocabulary's settings among hier's
+    ckpt = make_checkpoint()
+    path = save_checkpoint(tmp_path / "old.pt", ckpt)
+    raw = torch.load(path, weights_only=True)
+    raw["format_version"] = 1
+    raw["config"] = {"model": "hier", "hier": {"hidden_dim": 8, "min_count": 3,
+                                              "vocabulary": "v.txt"}}  # fmt: skip
+    torch.save(raw, path)
+    # When it is loaded
+    loaded = load_checkpoint(path)
+    # Then the settings are in [vocabulary] and the rest is as written
+    assert loaded.config == {"model": "hier", "hier": {"hidden_dim": 8},
+                             "vocabulary": {"path": "v.txt", "min_count": 3}}  # fmt: skip
+    assert loaded.format_version == 1 and loaded.step == ckpt.step
+
+
+def test_upgrade_leaves_todays_layout_alone() -> None:
+    config = {"model": "hier", "hier": {"hidden_dim": 8},
+              "vocabulary": {"path": "", "min_count": 1}}  # fmt: skip
+    assert upgrade_run_config(config) is config
+
+
+def test_the_shipped_checkpoints_load_through_the_conversion() -> None:
+    from moldojo.sampling import PRETRAINED
+
+    hier = load_checkpoint(PRETRAINED["hier"])
+    assert hier.format_version == 1  # written before format 2; converted on reading
+    assert "min_count" not in hier.config["hier"] and "vocabulary" in hier.config
+    assert moldojo.load("hier").kind == "hier"

@@ -175,7 +175,7 @@ def test_unknown_section_names_line(tmp_path: Path) -> None:
             "one of 'batch', 'layer' or \"none\"",
         ),
         ('[train]\nmax_steps = "lots"\n', "train.max_steps", 2, "'lots' (str)", "an integer"),
-        ('[model]\ndims = "8"\n', "model.dims", 2, "'8' (str)", "an array (tuple[int, ...])"),
+        ('[model]\ndims = "8"\n', "model.dims", 2, "'8' (str)", "an array"),
         ('[model]\ndims = [8, "x"]\n', "model.dims[1]", 2, "'x' (str)", "an integer"),
         ("[train]\ntags = [1]\n", "train.tags[0]", 2, "1 (int)", "a string"),
         ("[train]\nloss_weights = 1\n", "train.loss_weights", 2, "1 (int)", "a table"),
@@ -221,8 +221,7 @@ def test_constraint_errors_name_key_file_line_and_bounds(tmp_path: Path) -> None
     with pytest.raises(ConfigError) as info:
         load_config(RunConfig, path)
     assert str(info.value) == (
-        f"{path}, line 2: model.dropout = 1.5 (float) is not allowed; "
-        "expected a number >= 0 and < 1"
+        f"{path}, line 2: model.dropout = 1.5 (float) is not allowed; expected a value less than 1"
     )
 
 
@@ -237,7 +236,7 @@ def test_cross_field_errors_surface_with_section_and_file(tmp_path: Path) -> Non
 
 def test_direct_construction_raises_config_error() -> None:
     with pytest.raises(ConfigError, match=r"^ModelConfig: hidden_dim = 0 \(int\) is not allowed; "
-                       r"expected an integer > 0$"):  # fmt: skip
+                       r"expected a value greater than 0$"):  # fmt: skip
         ModelConfig(hidden_dim=0)
     with pytest.raises(ConfigError, match=r"^ModelConfig: invalid ModelConfig: readout='root'"):
         ModelConfig(readout="root", residual=False)
@@ -345,20 +344,24 @@ def test_override_with_empty_key(override: str) -> None:
 @pytest.mark.parametrize(
     ("override", "what"),
     [
-        ("model.hiden_dim=3", "'model' has no key 'hiden_dim'. Did you mean 'model.hidden_dim'?"),
-        ("sed=3", "unknown key 'sed'"),
-        ("seed.x=3", "'seed' has no key 'x'"),
-        ("modle.norm=layer", "unknown key 'modle'"),
+        (
+            "model.hiden_dim=3",
+            "unknown key 'model.hiden_dim' (did you mean 'model.hidden_dim'?); "
+            "allowed keys in [model]: hidden_dim, dropout, norm, readout, dims, label, residual",
+        ),
+        (
+            "sed=3",
+            "unknown key 'sed' (did you mean 'seed'?); "
+            "allowed keys at the top level: model, train, seed, name",
+        ),
+        ("modle.norm=layer", "unknown key 'modle' (did you mean 'model'?)"),
+        ("seed.x=3", "seed = {'x': 3} (dict) is not allowed; expected an integer"),
     ],
 )
-def test_override_of_unknown_key_lists_valid_keys(override: str, what: str) -> None:
+def test_override_of_unknown_key_says_what_is_allowed(override: str, what: str) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(RunConfig, overrides=[override])
-    message = str(info.value)
-    assert message.startswith(f"--set {override}: ")
-    assert what in message
-    assert "--set section.key=value" in message
-    assert "model.hidden_dim, model.dropout" in message and "train.loss_weights" in message
+    assert str(info.value).startswith(f"--set {override}: {what}")
 
 
 @pytest.mark.parametrize(

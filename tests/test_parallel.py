@@ -21,6 +21,10 @@ def _set_state(factor: int) -> None:
     _STATE["factor"] = factor
 
 
+def _broken_initializer() -> None:
+    raise RuntimeError("no state for you")
+
+
 def _scaled(x: int) -> tuple[int, int]:
     return x * _STATE["factor"], os.getpid()
 
@@ -116,6 +120,14 @@ def test_the_in_process_path_calls_the_initializer_too() -> None:
 def test_an_exception_in_a_worker_reaches_the_caller(jobs: int) -> None:
     with pytest.raises(ValueError, match="bad item 13"):
         pmap(_fail_on_13, range(100), jobs=jobs, chunk_size=5, progress=False)
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_an_exception_in_the_initializer_reaches_the_caller(method: str) -> None:
+    # a worker that dies in its initializer would otherwise be replaced forever: a hang
+    with pytest.raises(RuntimeError, match="no state for you"):
+        pmap(_square, range(10), jobs=2, initializer=_broken_initializer, method=method,
+             chunk_size=2, progress=False)  # fmt: skip
 
 
 def test_empty_input() -> None:

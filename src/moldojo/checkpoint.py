@@ -292,7 +292,7 @@ def _check_plain(value: Any, key_path: str, path: Path) -> None:
         f"cannot save checkpoint to {path}: {key_path} is a {type(value).__module__}."
         f"{type(value).__qualname__}, which is not plain data; convert it to dict, list, str, "
         "int, float, bool, None or a torch.Tensor (e.g. float(x) for a NumPy number, "
-        "dataclasses.asdict or config_to_dict for a config)"
+        "dataclasses.asdict for a dataclass, config_to_dict for a config)"
     )
 
 

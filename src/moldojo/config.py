@@ -1,9 +1,9 @@
 """Configs on pydantic: the :class:`Config` base, TOML in and out, ``--set`` overrides.
 
-Each component defines its config as a :class:`Config` subclass: frozen, strict, no unknown keys,
-its constraints written as types (``Literal[...]``, ``PositiveInt``, ``Field(ge=0, lt=1)``) and a
-``model_validator`` only for checks across fields. This module reads such a config from plain data
-or a TOML file, applies ``--set section.key=value`` overrides, and writes it back to TOML so that
+Each component's config is a :class:`Config` subclass whose constraints are types
+(``Literal[...]``, ``PositiveInt``, ``Field(ge=0, lt=1)``), with a ``model_validator`` only for
+checks across fields. This module builds one from plain data or a TOML file, applies
+``--set section.key=value`` overrides, and writes it back so that
 ``load_config(cls, dump_config(cfg, path)) == cfg``. Every failure is a
 :class:`~moldojo.errors.ConfigError` of one line naming the dotted key, where it came from (file
 and line, or the override), the value given and what is allowed.
@@ -21,23 +21,15 @@ import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, Union
+from typing import Any, TypeVar, Union
 
-import annotated_types
 import tomli_w
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, model_validator
 
 from moldojo.errors import ConfigError
 
-__all__ = [
-    "Config",
-    "apply_overrides",
-    "config_from_dict",
-    "config_to_dict",
-    "dump_config",
-    "load_config",
-    "replace_config",
-]
+__all__ = ["Config", "apply_overrides", "config_from_dict", "config_to_dict", "dump_config",
+           "load_config", "replace_config"]  # fmt: skip
 
 C = TypeVar("C", bound="Config")
 
@@ -48,11 +40,10 @@ _NONE_TOKEN = "none"
 class Config(BaseModel):
     """Base of every moldojo config: frozen, hashable, strict, and no unknown keys.
 
-    Strict means no silent conversion (``"3"`` is not an integer, ``1`` is not ``true``), with
-    three exceptions for TOML: an integer is accepted for a float, an array (a list) for a tuple
-    field, and, TOML having no null, the string ``"none"`` (any case) for ``None`` in a field that
-    allows ``None``, unless ``"none"`` is itself a valid value of the field (``str | None``).
-    Building one directly, ``TrainConfig(batch_size=0)``, raises :class:`ConfigError` too.
+    Strict means no silent conversion (``"3"`` is not an integer, ``1`` is not ``true``), but
+    for TOML an integer is a float, an array fills a tuple, and, TOML having no null, the string
+    ``"none"`` (any case) is ``None`` in a field that allows ``None``, unless ``"none"`` is itself
+    a valid value there (``str | None``). ``TrainConfig(batch_size=0)`` raises ConfigError too.
     """
 
     model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
@@ -61,15 +52,15 @@ class Config(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise _config_error(exc, type(self), _Context(source=type(self).__name__)) from exc
+            raise _config_error(exc, type(self), _Context(type(self).__name__)) from exc
 
-    # Marks this __init__ as pydantic's own (as RootModel does), so that nested configs and
+    # Marked as pydantic's own __init__ (as RootModel's is), so that nested configs and
     # model_validate do not call it: they must raise ValidationError, whose locations we need.
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     def __setattr__(self, name: str, value: Any) -> None:
-        # A frozen dataclass raises AttributeError here; pydantic's own error is a ValueError.
-        raise AttributeError(f"{type(self).__name__} is frozen; use replace_config(cfg, {name}=...)")
+        # As a frozen dataclass does; pydantic's own error would be a ValueError.
+        raise AttributeError(f"{type(self).__name__} is frozen; use replace_config(cfg, {name}=)")
 
     @model_validator(mode="before")
     @classmethod
@@ -78,60 +69,45 @@ class Config(BaseModel):
             return data
         data = dict(data)
         for name, value in data.items():
-            info = cls.model_fields.get(name)
-            if info is None:
-                continue
-            if isinstance(value, list) and typing.get_origin(_optional(info.annotation)) is tuple:
+            tp = cls.model_fields[name].annotation if name in cls.model_fields else None
+            if isinstance(value, list) and typing.get_origin(_optional(tp)) is tuple:
                 data[name] = tuple(value)
-            elif _means_none(info.annotation, value):
+            elif _means_none(tp, value):
                 data[name] = None
         return data
 
 
-# --------------------------------------------------------------------------------------------
-# Public API
-# --------------------------------------------------------------------------------------------
-
-
 def config_from_dict(cls: type[C], data: Mapping[str, Any], *, source: str = "<dict>") -> C:
-    """Build config ``cls`` from plain data: keys are field names, a nested config is a table.
-
-    Missing keys take the defaults. ``source`` (e.g. a file name) is named in error messages.
-
-    Raises:
-        ConfigError: on an unknown key, a missing required key or an invalid value.
-    """
-    return _validate(cls, data, _Context(source=source))
+    """Config ``cls`` from plain data: a nested config is a table, missing keys take defaults;
+    a ConfigError names ``source`` (e.g. a file name)."""
+    return _validate(cls, data, _Context(source))
 
 
 def load_config(cls: type[C], path: str | Path | None = None, overrides: Sequence[str] = ()) -> C:
-    """Read config ``cls`` from a TOML file (``None``: the defaults) and apply overrides.
+    """Config ``cls`` from a TOML file (``None``: the defaults) with ``overrides`` applied.
 
-    Args:
-        cls: the :class:`Config` subclass to build.
-        path: a TOML file, or ``None`` to start from the defaults.
-        overrides: items ``"section.key=value"``; ``value`` is read as a TOML value (``3``,
-            ``0.5``, ``true``, ``"x"``, ``[1, 2]``, ``{a = 1}``), else, or when the field refuses
-            it, as a bare string (so ``model.norm=layer`` works). Later items win.
-
-    Raises:
-        ConfigError: the file cannot be read or is not TOML (with tomllib's line and column),
-            an override is malformed or names an unknown key, or a value is invalid.
+    Each override is ``"section.key=value"``; ``value`` is read as a TOML value (``3``, ``0.5``,
+    ``true``, ``"x"``, ``[1, 2]``, ``{a = 1}``), else, or when the field refuses it, as a bare
+    string (so ``model.norm=layer`` works). Later items win.
     """
     data: dict[str, Any] = {}
-    ctx = _Context(source="<defaults>")
+    ctx = _Context("<defaults>")
     if path is not None:
         path = Path(path)
-        text = _read_text(path)
         try:
-            data = tomllib.loads(text)
+            ctx = _Context(str(path), text=path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{path}: no such config file; check the path") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read config file (UTF-8 TOML): {exc}") from exc
+        try:
+            data = tomllib.loads(ctx.text or "")
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(
                 f"{path}: invalid TOML: {exc}; fix the syntax at that line "
                 "(strings need quotes, tables are written [section])"
             ) from exc
-        ctx = _Context(source=str(path), text=text)
-    _merge_overrides(cls, data, overrides, ctx)
+    _merge_overrides(data, overrides, ctx)
     return _validate(cls, data, ctx)
 
 
@@ -140,25 +116,20 @@ def apply_overrides(cfg: C, overrides: Sequence[str]) -> C:
     if not overrides:
         return cfg
     data = cfg.model_dump()
-    ctx = _Context(source=f"<{type(cfg).__name__} instance>")
-    _merge_overrides(type(cfg), data, overrides, ctx)
+    ctx = _Context(f"<{type(cfg).__name__} instance>")
+    _merge_overrides(data, overrides, ctx)
     return _validate(type(cfg), data, ctx)
 
 
 def replace_config(cfg: C, **changes: Any) -> C:
-    """``cfg`` with some fields replaced, validated (unlike ``cfg.model_copy(update=...)``)."""
+    """``cfg`` with some fields replaced, validated (``cfg.model_copy(update=...)`` is not)."""
     return type(cfg)(**{name: getattr(cfg, name) for name in type(cfg).model_fields} | changes)
 
 
 def config_to_dict(cfg: Config) -> dict[str, Any]:
-    """``cfg`` as plain, TOML-writable data: dicts, lists, str, int, float, bool.
-
-    TOML has no null: a ``None`` is left out where it is the default, else written ``"none"``.
-
-    Raises:
-        ConfigError: a ``None`` that would read back as the string ``"none"`` (a ``str | None``
-            field whose default is not ``None``).
-    """
+    """``cfg`` as plain TOML data: dicts, lists (not tuples), str, int, float, bool. TOML has no
+    null: a ``None`` is left out where it is the default, else written ``"none"`` (a ConfigError
+    where that would read back as the string ``"none"``)."""
     out: dict[str, Any] = {}
     for name, info in type(cfg).model_fields.items():
         value = getattr(cfg, name)
@@ -166,9 +137,9 @@ def config_to_dict(cfg: Config) -> dict[str, Any]:
             continue
         if value is None and not _means_none(info.annotation, _NONE_TOKEN):
             raise ConfigError(
-                f"cannot write {name} = None to TOML: TOML has no null, the field's default is "
-                f"not None, and 'none' would read back as a string for {_type_name(info.annotation)}"
-                "; make None the field's default, or use a Literal type"
+                f"cannot write {name} = None to TOML: TOML has no null, the default is not None, "
+                "and 'none' would read back as a string; make None the field's default, or use "
+                "a Literal type"
             )
         out[name] = _NONE_TOKEN if value is None else _plain(value)
     return out
@@ -193,11 +164,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-# --------------------------------------------------------------------------------------------
-# Validation errors, in one line
-# --------------------------------------------------------------------------------------------
-
-
 def _validate(cls: type[C], data: Any, ctx: _Context) -> C:
     try:
         return cls.model_validate(data)
@@ -206,10 +172,10 @@ def _validate(cls: type[C], data: Any, ctx: _Context) -> C:
     # An override's TOML value that the field refuses is retried as its raw text, so that
     # --set name=1e3 gives a str field "1e3"; if that fails too, the first error stands.
     failed = [_dotted(e["loc"]) for e in first.errors()]
-    retry = [k for k in ctx.raw if any(p == k or p.startswith((k + ".", k + "[")) for p in failed)]
+    retry = [k for k in ctx.raw if any(p.startswith(k) for p in failed)]
+    for key in retry:
+        _set(data, key.split("."), ctx.raw[key])
     if retry:
-        for key in retry:
-            _set(data, key.split("."), ctx.raw[key])
         try:
             return cls.model_validate(data)
         except ValidationError:
@@ -217,15 +183,24 @@ def _validate(cls: type[C], data: Any, ctx: _Context) -> C:
     raise _config_error(first, cls, ctx) from first
 
 
+#: pydantic's error type -> what is allowed, in the words of TOML.
+_EXPECTED = {
+    "int_type": "an integer", "float_type": "a number", "bool_type": "true or false",
+    "string_type": "a string", "tuple_type": "an array", "list_type": "an array",
+    "dict_type": "a table", "model_type": "a table of {class_name} settings",
+    "literal_error": "one of {expected}", "too_short": "{min_length} or more items",
+}  # fmt: skip
+
+
 def _config_error(exc: ValidationError, cls: type[Config], ctx: _Context) -> ConfigError:
-    """The first of pydantic's errors (unknown and missing keys first) as a one-line message."""
+    """The first of pydantic's errors (unknown and missing keys first) as one line."""
     error = min(exc.errors(), key=lambda e: {"extra_forbidden": 0, "missing": 1}.get(e["type"], 2))
-    if error["type"] in ("extra_forbidden", "missing"):
-        loc, model, _ = _resolve(cls, error["loc"][:-1])
-        section, key = _dotted(loc), str(error["loc"][-1])
-        path, fields = _join(section, key), list(model.model_fields)
+    loc, kind, context = error["loc"], error["type"], error.get("ctx", {})
+    path, section, parent = _dotted(loc), _dotted(loc[:-1]), _model_at(cls, loc[:-1])
+    if kind in ("extra_forbidden", "missing") and parent is not None:
+        key, fields = str(loc[-1]), list(parent.model_fields)
         where = f"in [{section}]" if section else "at the top level"
-        if error["type"] == "missing":
+        if kind == "missing":
             return ConfigError(
                 f"{ctx.where_section(section)}: missing required key {path!r} {where}; "
                 f"add `{key} = ...` to the file or pass --set {path}=value"
@@ -233,18 +208,25 @@ def _config_error(exc: ValidationError, cls: type[Config], ctx: _Context) -> Con
         close = difflib.get_close_matches(key, fields, n=1)
         hint = f" (did you mean {_join(section, close[0])!r}?)" if close else ""
         return ConfigError(
-            f"{ctx.where(path)}: unknown key {path!r}{hint}; "
-            f"allowed keys {where}: {', '.join(fields) or '(none)'}"
+            f"{ctx.where(path)}: unknown key {path!r}{hint}; allowed keys {where}: "
+            + ", ".join(fields)
         )
-    loc, tp, metadata = _resolve(cls, error["loc"])
-    path = _dotted(loc)
-    if error["type"] in ("value_error", "assertion_error"):
-        reason = str(error.get("ctx", {}).get("error", error["msg"]))
-        if _model_in(tp) is not None:  # a model_validator: a check across fields
-            section = f"[{path}] ({tp.__name__})" if path else tp.__name__
-            return ConfigError(f"{ctx.where_section(path)}: invalid {section}: {reason}")
+    model = _model_at(cls, loc)
+    if kind in ("value_error", "assertion_error"):  # a validator's own message
+        reason = str(context.get("error", error["msg"]))
+        if model is not None:  # from a model_validator: a check across fields
+            name = f"[{path}] ({model.__name__})" if path else model.__name__
+            return ConfigError(f"{ctx.where_section(path)}: invalid {name}: {reason}")
     else:
-        reason = "expected " + (error["msg"] if tp is None else _describe(tp, metadata))
+        expected = context.get("expected", "").replace(" or ", ", ")  # 'a' or 'b': 'a', 'b'
+        reason = (
+            "expected " + _EXPECTED[kind].format(**context | {"expected": expected})
+            if kind in _EXPECTED  # else a constraint: "Input should be greater than 0"
+            else error["msg"].replace("Input should be", "expected a value")
+        )
+        info = parent.model_fields.get(loc[-1]) if parent is not None and loc else None
+        if info is not None and _means_none(info.annotation, _NONE_TOKEN):
+            reason += ' or "none"'
     value = error["input"]
     return ConfigError(
         f"{ctx.where(path)}: {path or 'the configuration'} = {value!r} "
@@ -252,66 +234,13 @@ def _config_error(exc: ValidationError, cls: type[Config], ctx: _Context) -> Con
     )
 
 
-def _resolve(cls: type[Config], loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any, list[Any]]:
-    """Follow ``loc`` from ``cls`` through fields, items and table values.
-
-    Returns the part of ``loc`` that names keys (not pydantic's union tags), the annotation
-    there, and the field's constraints (``Gt(0)``, ...).
-    """
-    tp: Any = cls
-    metadata: list[Any] = []
-    for i, part in enumerate(loc):
-        inner, model = _optional(tp), _model_in(tp)
-        origin, args = typing.get_origin(inner), typing.get_args(inner)
-        if model is not None and part in model.model_fields:
-            tp, metadata = model.model_fields[part].annotation, model.model_fields[part].metadata
-        elif origin in (tuple, list) and isinstance(part, int) and args:
-            tp = args[0] if origin is list or args[-1] is Ellipsis else args[min(part, len(args) - 1)]
-            metadata = []
-        elif origin is dict and args:
-            tp, metadata = args[1], []
-        else:
-            return loc[:i], tp, metadata
-    return loc, tp, metadata
-
-
-_BOUNDS = ((annotated_types.Gt, ">", "gt"), (annotated_types.Ge, ">=", "ge"),
-           (annotated_types.Lt, "<", "lt"), (annotated_types.Le, "<=", "le"))  # fmt: skip
-_KINDS = {int: ("an integer", "3"), float: ("a number", "0.5"), bool: ("true or false", ""),
-          str: ("a string", '"abc"')}  # fmt: skip
-
-
-def _describe(tp: Any, metadata: Sequence[Any] = ()) -> str:
-    """What annotation ``tp`` with constraints ``metadata`` allows, in words."""
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin is Annotated:
-        return _describe(args[0], [*metadata, *tp.__metadata__])
-    if origin in (Union, types.UnionType):
-        members = [a for a in args if a is not type(None)]
-        text = " or ".join(_describe(a, metadata) for a in members)
-        if len(members) < len(args):
-            text += ' or "none"' if _means_none(tp, _NONE_TOKEN) else " or None"
-        return text
-    if origin is Literal:
-        return "one of " + ", ".join(repr(a) for a in args)
-    bounds = [f"{op} {getattr(m, attr)}" for m in metadata for kind, op, attr in _BOUNDS
-              if isinstance(m, kind)]  # fmt: skip
-    if tp in _KINDS:
-        kind, example = _KINDS[tp]
-        if bounds:
-            return f"{kind} {' and '.join(bounds)}"
-        return f"{kind} (e.g. {example})" if example else kind
-    if origin in (tuple, list, dict):
-        noun = "a table" if origin is dict else "an array"
-        at_least = [m.min_length for m in metadata if isinstance(m, annotated_types.MinLen)]
-        return f"{noun} ({_type_name(tp)})" + "".join(f" of at least {n} item" for n in at_least)
-    if _model_in(tp) is not None:
-        return f"a table of {tp.__name__} settings"
-    return _type_name(tp)
-
-
-def _type_name(tp: Any) -> str:
-    return tp.__name__ if isinstance(tp, type) else str(tp).replace("typing.", "")
+def _model_at(cls: type[Config], loc: Sequence[Any]) -> type[Config] | None:
+    """The config class found by following field names ``loc`` from ``cls``; else ``None``."""
+    model: type[Config] | None = cls
+    for part in loc:
+        info = model.model_fields.get(part) if model is not None and isinstance(part, str) else None
+        model = None if info is None else _model_in(info.annotation)
+    return model
 
 
 def _optional(tp: Any) -> Any:
@@ -330,14 +259,12 @@ def _model_in(tp: Any) -> type[Config] | None:
 
 
 def _means_none(tp: Any, value: Any) -> bool:
-    """Whether ``value`` is the "none" token that reads as ``None`` for annotation ``tp``."""
-    args = typing.get_args(tp)
-    if not (isinstance(value, str) and value.lower() == _NONE_TOKEN and type(None) in args):
+    """Whether ``value`` is the "none" token, read as ``None`` for annotation ``tp``."""
+    allows_none = type(None) in typing.get_args(tp)
+    if not (allows_none and isinstance(value, str) and value.lower() == _NONE_TOKEN):
         return False
-    try:
-        TypeAdapter(Union[tuple(a for a in args if a is not type(None))]).validate_python(  # noqa: UP007
-            value, strict=True
-        )
+    try:  # the None member refuses a string: did another member take "none" as it is?
+        TypeAdapter(tp).validate_python(value, strict=True)
     except ValidationError:
         return True
     return False
@@ -345,19 +272,11 @@ def _means_none(tp: Any, value: Any) -> bool:
 
 def _dotted(loc: Sequence[Any]) -> str:
     """``("model", "dims", 1)`` -> ``"model.dims[1]"``."""
-    path = ""
-    for part in loc:
-        path = f"{path}[{part}]" if isinstance(part, int) else _join(path, str(part))
-    return path
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
 
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
-
-
-# --------------------------------------------------------------------------------------------
-# Where a value came from
-# --------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -373,7 +292,9 @@ class _Context:
 
     def where(self, path: str) -> str:
         """``--set a.b=c``, or ``file.toml, line 3``, or ``file.toml``."""
+        # The override that gave path, or a section around it, or (a key made up) one inside it.
         keys = [k for k in self.overrides if path == k or path.startswith((k + ".", k + "["))]
+        keys = keys or [k for k in self.overrides if k.startswith(path + ".")]
         if keys:
             return f"--set {self.overrides[max(keys, key=len)]}"
         line = None if self.text is None else _find_line(self.text, path)
@@ -389,7 +310,6 @@ class _Context:
 _HEADER = re.compile(r"^\[\s*([^\[\]]+?)\s*\]")
 _KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
 _KEY_LINE = re.compile(rf"^({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*=")
-_INDEX = re.compile(r"\[\d+\]")
 
 
 def _split_key(key: str) -> list[str]:
@@ -397,125 +317,57 @@ def _split_key(key: str) -> list[str]:
 
 
 def _find_line(text: str, path: str) -> int | None:
-    """Line number of ``key =`` (or ``[section]``) for dotted ``path`` in TOML ``text``.
-
-    Scans line by line, tracking ``[table]`` headers. Prefers an exact match, then a line
-    defining a prefix of the path (an inline table or array), then any line whose last key
-    matches. Good enough for error messages; it never raises.
-    """
-    parts = _split_key(_INDEX.sub("", path)) if path else []
-    if not parts:
-        return None
+    """Line of ``key =`` or ``[section]`` for dotted ``path`` in TOML ``text``: the exact one,
+    else the one defining the longest prefix (an inline table), else the first with the same
+    last key. Good enough for error messages; it never raises."""
+    parts = _split_key(re.sub(r"\[\d+\]", "", path))
     table: list[str] = []
-    prefix_line: tuple[int, int] | None = None  # (prefix length, line)
-    suffix_line: int | None = None
+    prefix: tuple[int, int] | None = None  # (prefix length, line)
+    suffix: int | None = None
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.startswith("[["):
-            table = []
-            continue
-        header = _HEADER.match(stripped)
-        if header:
-            table = _split_key(header.group(1))
+        if stripped.startswith("["):
+            header = _HEADER.match(stripped)  # None for an array of tables, [[...]]
+            table = _split_key(header.group(1)) if header else []
             if table == parts:
                 return number
             continue
-        key_line = _KEY_LINE.match(stripped)
-        if not key_line:
+        match = _KEY_LINE.match(stripped)
+        if not match:
             continue
-        key = table + _split_key(key_line.group(1))
+        key = table + _split_key(match.group(1))
         if key == parts:
             return number
-        if len(key) < len(parts) and parts[: len(key)] == key:
-            if prefix_line is None or len(key) > prefix_line[0]:
-                prefix_line = (len(key), number)
-        elif key[-1] == parts[-1] and suffix_line is None:
-            suffix_line = number
-    return prefix_line[1] if prefix_line is not None else suffix_line
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: no such config file; check the path") from exc
-    except IsADirectoryError as exc:
-        raise ConfigError(f"{path} is a directory; give the path of a .toml file") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not a UTF-8 text file ({exc}); TOML must be UTF-8") from exc
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc}") from exc
-
-
-# --------------------------------------------------------------------------------------------
-# Overrides
-# --------------------------------------------------------------------------------------------
+        if key == parts[: len(key)] and (prefix is None or len(key) > prefix[0]):
+            prefix = (len(key), number)
+        elif key[-1] == parts[-1] and suffix is None:
+            suffix = number
+    return prefix[1] if prefix is not None else suffix
 
 
 def _parse_override(item: str) -> tuple[str, Any, str]:
     """Split ``"a.b=value"`` into the key, the parsed value and the raw value text."""
     if not isinstance(item, str) or "=" not in item:
-        raise ConfigError(
-            f"override {item!r} has no '='; the accepted form is {_OVERRIDE_FORM} "
-            "(e.g. --set model.hidden_dim=128)"
-        )
+        raise ConfigError(f"override {item!r} has no '='; the accepted form is {_OVERRIDE_FORM} "
+                          "(e.g. --set model.hidden_dim=128)")  # fmt: skip
     key, raw = (part.strip() for part in item.split("=", 1))
     if not key or any(not part.strip() for part in key.split(".")):
-        raise ConfigError(
-            f"override {item!r} has an empty key; the accepted form is {_OVERRIDE_FORM}"
-        )
+        raise ConfigError(f"override {item!r} has an empty key; the accepted form is "
+                          f"{_OVERRIDE_FORM}")  # fmt: skip
     try:
         parsed = tomllib.loads(f"v = {raw}")
     except tomllib.TOMLDecodeError:
         return key, raw, raw
-    if set(parsed) != {"v"}:  # e.g. a value holding a newline and another key
-        return key, raw, raw
-    return key, parsed["v"], raw
+    # A value holding a newline and another key is not one value either.
+    return (key, parsed["v"], raw) if set(parsed) == {"v"} else (key, raw, raw)
 
 
-def _valid_keys(cls: type[Config], prefix: str = "") -> list[str]:
-    """Every dotted leaf key of ``cls``: ``model.hidden_dim``, ``seed``, ..."""
-    keys: list[str] = []
-    for name, info in cls.model_fields.items():
-        section = _model_in(info.annotation)
-        keys += [_join(prefix, name)] if section is None else _valid_keys(section, _join(prefix, name))
-    return keys
-
-
-def _check_override_key(cls: type[Config], key: str, item: str) -> None:
-    """Raise unless dotted ``key`` names a field (or a section, or a key of a table field)."""
-    tp: Any = cls
-    parts = key.split(".")
-    for i, part in enumerate(parts):
-        section = _model_in(tp)
-        if section is not None and part in section.model_fields:
-            tp = section.model_fields[part].annotation
-            continue
-        if section is None and typing.get_origin(_optional(tp)) is dict:
-            tp = typing.get_args(_optional(tp))[1]
-            continue
-        done = ".".join(parts[:i])
-        valid = _valid_keys(cls)
-        close = difflib.get_close_matches(key, valid, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        what = f"{done!r} has no key {part!r}" if done else f"unknown key {part!r}"
-        raise ConfigError(
-            f"--set {item}: {what}.{hint} The accepted form is {_OVERRIDE_FORM}; "
-            f"valid keys are: {', '.join(valid)}"
-        )
-
-
-def _merge_overrides(
-    cls: type[Config], data: dict[str, Any], overrides: Sequence[str], ctx: _Context
-) -> None:
-    """Check each override's key against ``cls`` and write its value into ``data``."""
+def _merge_overrides(data: dict[str, Any], overrides: Sequence[str], ctx: _Context) -> None:
+    """Write each override's value into ``data``; pydantic checks its key (extra="forbid")."""
     if isinstance(overrides, str):
         raise TypeError("overrides must be a sequence of 'key=value' strings, not one string")
     for item in overrides:
         key, value, raw = _parse_override(item)
-        _check_override_key(cls, key, item)
         _set(data, key.split("."), value)
         # A later override of the same key (or of a section containing it) wins.
         for old in [k for k in ctx.overrides if k == key or k.startswith(key + ".")]:

@@ -11,6 +11,8 @@ on macOS); ``method=`` or the environment variable ``MOLDOJO_START_METHOD`` over
 tests can run the spawn path on Linux. A spawned worker starts from a fresh interpreter that has
 only imported modules, so everything it needs must reach it by pickling:
 
+- the calling script must be importable and guard its work with ``if __name__ == "__main__":``
+  (spawned workers import it; code read from stdin cannot be spawned);
 - the function must be defined at module level (it is pickled by reference);
 - small arguments (a :class:`~moldojo.chem.GraphConfig`) travel with each task, bound with
   :func:`functools.partial`;
@@ -188,8 +190,24 @@ def _imap_chunks(
         for chunk in chain(head, chunks):
             yield work(chunk)
         return
+    if initializer is not None:
+        initargs = (initializer, *initargs)
+        initializer = _initialize
     with context.Pool(processes, initializer=initializer, initargs=initargs) as pool:
         yield from pool.imap(work, chain(head, chunks))
+
+
+# An initializer that raises would kill its worker, and the pool would start another forever;
+# the error is kept instead and raised by the worker's first chunk, so that the caller sees it.
+_INIT_ERROR: Exception | None = None
+
+
+def _initialize(initializer: Callable[..., object], *initargs: Any) -> None:
+    global _INIT_ERROR
+    try:
+        initializer(*initargs)
+    except Exception as error:
+        _INIT_ERROR = error
 
 
 def _chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -199,6 +217,8 @@ def _chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 
 def _quietly(func: Callable[[list[T]], R], chunk: list[T]) -> R:
+    if _INIT_ERROR is not None:
+        raise _INIT_ERROR
     from rdkit import rdBase  # here, not at the top: this module must stay light to import
 
     blocker = rdBase.BlockLogs()  # invalid inputs are expected here; callers count them

@@ -401,7 +401,7 @@ def _cache_path(source: SmilesSource, config: GraphConfig) -> Path:
         {
             "cache_format": CACHE_FORMAT,
             "featurizer_version": FEATURIZER_VERSION,
-            "config": asdict(config),
+            "config": config.model_dump(),
             "source": source.fingerprint(),
         },
         sort_keys=True,

@@ -20,7 +20,7 @@ from moldojo.errors import ConfigError
 
 if TYPE_CHECKING:
     from moldojo.models.generator import Generator
-    from moldojo.models.training import TrainingInputs
+    from moldojo.models.task import TrainingInputs
 
 __all__ = ["FAMILIES", "ModelKind", "kinds", "model_kind"]
 

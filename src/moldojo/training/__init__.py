@@ -1,8 +1,8 @@
-"""Training: the checkpoint format, the shared training loop, and each model's training task.
+"""Training: the loop every model shares (:mod:`~moldojo.training.loop`), a run from its
+configuration (:mod:`~moldojo.training.run`: data, the model kind's task from the registry, the
+run directory) and the dojo benchmark of the graph layers.
 
-Sits above the model layer and :mod:`moldojo.sampling` (validation samples and reconstructs
-through the same generator users get from :func:`moldojo.load`): may import torch and moldojo's
-``sampling``, ``models``, ``nn``, ``data`` and ``chem`` packages, never ``evaluation``,
-``search`` or ``cli``. (:mod:`moldojo.checkpoint` imports nothing from moldojo but its
-errors, so that ``sampling`` can read checkpoints without a cycle.)
+The models' own training tasks live in their packages (``moldojo.models.<family>.task``).
+Imports ``models``, ``nn``, ``data``, ``chem`` and the foundations, never ``evaluation``,
+``search`` or ``cli``.
 """

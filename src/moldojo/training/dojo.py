@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from pydantic import PositiveFloat, PositiveInt, field_validator
 from torch import Tensor, nn
 
+from moldojo.config import Config
 from moldojo.data import MolDataset, load_dataset
 from moldojo.data.features import FeatureSpec, featurize_batch
 from moldojo.data.targets import property_targets
-from moldojo.errors import ConfigError
 from moldojo.models.regressor import GraphRegressor
 from moldojo.nn.batch import GraphBatch
 from moldojo.nn.registry import LAYERS, build_layer
@@ -35,8 +36,7 @@ __all__ = ["DojoConfig", "DojoResult", "run_dojo", "time_layer"]
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class DojoConfig:
+class DojoConfig(Config):
     """Settings of the dojo benchmark.
 
     Args:
@@ -54,26 +54,24 @@ class DojoConfig:
     """
 
     layers: tuple[str, ...] = ()
-    minutes: float = 3.0
-    hidden_dim: int = 128
-    num_layers: int = 4
-    batch_size: int = 128
-    lr: float = 1e-3
+    minutes: PositiveFloat = 3.0
+    hidden_dim: PositiveInt = 128
+    num_layers: PositiveInt = 4
+    batch_size: PositiveInt = 128
+    lr: PositiveFloat = 1e-3
     train: str = "moses-mini:train"
     test: str = "moses-mini:test"
     seed: int = 0
-    timing_dim: int = 128
-    timing_repeats: int = 20
+    timing_dim: PositiveInt = 128
+    timing_repeats: PositiveInt = 20
 
-    def __post_init__(self) -> None:
-        unknown = [name for name in self.layers if name not in LAYERS]
+    @field_validator("layers")
+    @classmethod
+    def _known_layers(cls, layers: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [name for name in layers if name not in LAYERS]
         if unknown:
-            raise ConfigError(f"unknown layers {unknown}; layers: {', '.join(LAYERS)}")
-        if self.minutes <= 0:
-            raise ConfigError(f"minutes={self.minutes} must be positive")
-        for name in ("hidden_dim", "num_layers", "batch_size", "timing_dim", "timing_repeats"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name}={getattr(self, name)} must be at least 1")
+            raise ValueError(f"unknown layers {unknown}; layers: {', '.join(LAYERS)}")
+        return layers
 
 
 @dataclass

@@ -35,9 +35,9 @@ from torch import Tensor, nn
 
 from moldojo.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from moldojo.config import Config
-from moldojo.data.dataset import progress_bar
 from moldojo.errors import CheckpointError
 from moldojo.models.vae import KLSchedule
+from moldojo.progress import progress_bar
 
 __all__ = ["Task", "TrainConfig", "TrainSummary", "fit", "plot_curves"]
 

@@ -11,8 +11,9 @@ from rdkit import Chem
 from hier_helpers import MOLECULES, SMALL, make_task, train_steps
 from moldojo.chem.motifs import decompose
 from moldojo.errors import ConfigError
-from moldojo.models.hier import HierConfig, scatter_log_softmax
+from moldojo.models.hier import HierConfig
 from moldojo.models.hier.generator import to_batch
+from moldojo.models.hier.network import scatter_log_softmax
 from moldojo.models.hier.records import RecordPack, tree_record
 from moldojo.models.task import stereo_blind
 

@@ -8,7 +8,8 @@ import torch
 from rdkit import Chem
 
 from moldojo.models.task import stereo_blind
-from moldojo.models.two_step import complete_pairs, constrained_graph, raw_graph, type_ranks
+from moldojo.models.two_step import complete_pairs, constrained_graph, raw_graph
+from moldojo.models.two_step.network import type_ranks
 from two_step_helpers import SMALL, make_task
 
 MOLECULES = ["CC(=O)Nc1ccc(O)cc1", "CCOC(=O)C1CCN(C)CC1", "Cc1ccc(S(N)(=O)=O)cc1", "OCC#CC1CC1"]

@@ -10,7 +10,6 @@ checked (:func:`~moldojo.chem.motifs.tree_graph`) and any failure counted.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,22 +18,22 @@ from rdkit import Chem
 from torch import Tensor
 
 from moldojo.chem import GraphConfig, graph_to_smiles, parse_smiles
-from moldojo.chem.motifs import MotifNode, MotifTree, decompose, tree_graph
+from moldojo.chem.motifs import decompose, tree_graph
 from moldojo.chem.smiles import quiet_rdkit
 from moldojo.data.features import ranges
-from moldojo.data.parallel import pmap
 from moldojo.errors import InvalidMoleculeError, InvalidSmilesError
 from moldojo.models.generator import Generator
 from moldojo.models.hier.config import HierConfig
+from moldojo.models.hier.decoding import DecodeState
 from moldojo.models.hier.network import HierBatch, HierVAE
 from moldojo.models.hier.records import (
     MotifTables,
     RecordPack,
     ancestry_edges,
     atom_features,
-    partial_ball,
     tree_record,
 )
+from moldojo.parallel import pmap
 
 __all__ = ["HierGenerator", "build_hier", "make_records", "to_batch"]
 
@@ -52,7 +51,16 @@ def build_hier(config: HierConfig, tables: MotifTables) -> HierVAE:
 
 # -- records and batches -------------------------------------------------------------------------
 
-_WORKER: dict[str, Any] = {}  # what forked workers read: tables, graph config, edge kind
+# What _record reads in each worker: tables, graph config, edge kind, radius. Set only by
+# _set_worker_state, the pool's initializer (see moldojo.parallel), so that it works under spawn.
+_WORKER: dict[str, Any] = {}
+_CHUNK = 200  # molecules per worker task
+
+
+def _set_worker_state(
+    tables: MotifTables, graph_config: GraphConfig, edges: str, radius: int
+) -> None:
+    _WORKER.update(tables=tables, graph=graph_config, edges=edges, radius=radius)
 
 
 def _record(smiles: str) -> dict[str, np.ndarray] | str:
@@ -82,10 +90,9 @@ def make_records(
     """:func:`~moldojo.models.hier.records.tree_record` of every SMILES (canonical tree) for a
     model of ``config``, or why not: ``"invalid_input"`` or ``"unknown_motif"`` (a motif
     outside the vocabulary)."""
-    _WORKER.update(tables=tables, graph=graph_config, edges=config.motif_edges,
-                   radius=config.radius)  # fmt: skip
-    return pmap(_record, list(smiles), jobs=jobs, chunk_size=200,
-                description="motif trees", progress=progress)  # fmt: skip
+    state = (tables, graph_config, config.motif_edges, config.radius)
+    return pmap(_record, list(smiles), jobs=jobs, chunk_size=_CHUNK, initializer=_set_worker_state,
+                initargs=state, description="motif trees", progress=progress)  # fmt: skip
 
 
 def to_batch(pack: RecordPack, indices: np.ndarray, tables: MotifTables) -> HierBatch:
@@ -117,98 +124,7 @@ def to_batch(pack: RecordPack, indices: np.ndarray, tables: MotifTables) -> Hier
     return HierBatch({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in a.items()}, n)
 
 
-# -- decoding state ------------------------------------------------------------------------------
-
-
-@dataclass
-class _Partial:
-    """One molecule being decoded."""
-
-    motif: list[int] = field(default_factory=list)
-    config: list[int] = field(default_factory=list)
-    parent: list[int] = field(default_factory=list)
-    parent_pos: list[int] = field(default_factory=list)
-    attach_pos: list[int] = field(default_factory=list)
-    node_atoms: list[list[int]] = field(default_factory=list)
-    open: list[set[int]] = field(default_factory=list)  # attachment positions not merged yet
-    atom_type: list[int] = field(default_factory=list)
-    atom_hs: list[int] = field(default_factory=list)  # hydrogens left
-    atom_attach: list[bool] = field(default_factory=list)
-    bonds: list[tuple[int, int, int]] = field(default_factory=list)
-    stack: list[int] = field(default_factory=list)
-
-    def add(self, tables: MotifTables, config: int, parent: int = -1, parent_pos: int = -1,
-            attach_pos: int = -1) -> None:  # fmt: skip
-        start = int(tables.atom_ptr[config])
-        size = int(tables.atom_ptr[config + 1]) - start
-        index = []
-        for p in range(size):
-            if parent >= 0 and p == attach_pos:
-                a = self.node_atoms[parent][parent_pos]
-                self.atom_hs[a] -= int(tables.atom_degree[start + p])
-            else:
-                a = len(self.atom_type)
-                self.atom_type.append(int(tables.atom_type[start + p]))
-                hs = tables.atom_valence[start + p] - tables.atom_degree[start + p]
-                self.atom_hs.append(int(hs))
-                self.atom_attach.append(False)
-            if tables.atom_attach[start + p]:
-                self.atom_attach[a] = True
-            index.append(a)
-        for x, y, o in tables.bonds[tables.bond_ptr[config] : tables.bond_ptr[config + 1]]:
-            self.bonds.append((index[x], index[y], int(o)))
-        attachment = set(np.flatnonzero(tables.atom_attach[start : start + size]).tolist())
-        if parent >= 0:
-            self.open[parent].discard(parent_pos)
-            attachment.discard(attach_pos)
-        self.motif.append(int(tables.config_motif[config]))
-        self.config.append(config)
-        self.parent.append(parent)
-        self.parent_pos.append(parent_pos)
-        self.attach_pos.append(attach_pos)
-        self.node_atoms.append(index)
-        self.open.append(attachment)
-        self.stack.append(len(self.motif) - 1)
-
-    def neighbours(self) -> list[list[int]]:
-        out: list[list[int]] = [[] for _ in self.atom_type]
-        for a, b, _ in self.bonds:
-            out[a].append(b)
-            out[b].append(a)
-        return out
-
-    def parent_candidates(self, tables: MotifTables) -> list[int]:
-        """Positions of the top motif's attachment atoms a child may merge with: the open ones
-        with hydrogens left if any, else every attachment atom with hydrogens left."""
-        u = self.stack[-1]
-        c = self.config[u]
-        start = int(tables.atom_ptr[c])
-        size = int(tables.atom_ptr[c + 1]) - start
-        atoms = self.node_atoms[u]
-        free = [p for p in range(size) if tables.atom_attach[start + p] and self.atom_hs[atoms[p]]]
-        open_ = [p for p in free if p in self.open[u]]
-        return open_ or free
-
-    def tree(self, tables: MotifTables) -> MotifTree:
-        children: list[list[int]] = [[] for _ in self.motif]
-        for k, p in enumerate(self.parent):
-            if p >= 0:
-                children[p].append(k)
-        nodes = tuple(
-            MotifNode(
-                smiles=tables.motifs[self.motif[k]],
-                config=tables.flat_configs[self.config[k]],
-                kind="",
-                atoms=(),
-                attachment=(),
-                parent=self.parent[k],
-                parent_atom=self.parent_pos[k],
-                attach_atom=self.attach_pos[k],
-                children=tuple(children[k]),
-            )
-            for k in range(len(self.motif))
-        )
-        return MotifTree(nodes=nodes, num_atoms=len(self.atom_type), atom_order=())
+# -- decoding ------------------------------------------------------------------------------------
 
 
 def _choose(scores: Tensor, temperature: float, generator: torch.Generator | None) -> int:
@@ -262,17 +178,19 @@ class HierGenerator(Generator):
                 ) -> list[tuple[str | None, str | None]]:  # fmt: skip
         return [self._to_smiles(p) for p in self._decode_partials(z, temperature, generator)]
 
-    def _to_smiles(self, partial: _Partial) -> tuple[str | None, str | None]:
+    def _to_smiles(self, state: DecodeState) -> tuple[str | None, str | None]:
         try:
             with quiet_rdkit():
-                smiles = graph_to_smiles(tree_graph(partial.tree(self.tables), stereo=False))
+                smiles = graph_to_smiles(tree_graph(state.tree(), stereo=False))
         except InvalidMoleculeError:
             smiles = None
         return smiles, None if smiles is not None else "assembly"
 
     @torch.no_grad()
     def _decode_partials(self, z: Tensor, temperature: float, generator: torch.Generator | None
-                         ) -> list[_Partial]:  # fmt: skip
+                         ) -> list[DecodeState]:  # fmt: skip
+        """Decode ``z [B, latent_dim]`` motif by motif, every molecule's choices made on its
+        :class:`~moldojo.models.hier.decoding.DecodeState` (the one teacher forcing replays)."""
         model, tables = self.model, self.tables
         dev = z.device
         n = z.shape[0]
@@ -280,36 +198,36 @@ class HierGenerator(Generator):
         edges = model.config.motif_edges
         radius = model.config.radius
         max_nodes = max(8, 2 * tables.max_motifs)
-        parts = [_Partial() for _ in range(n)]
+        states = [DecodeState(tables) for _ in range(n)]
 
         # root: motif from z alone, then its configuration
         zeros = torch.zeros(n, model.config.hidden_dim, device=dev)
         motif_logits = model.motif_logits(z, zeros)
         motifs = [_choose(motif_logits[i], temperature, generator) for i in range(n)]
         configs = self._configs(z, zeros, motifs, [None] * n, temperature, generator)
-        for part, c in zip(parts, configs, strict=True):
-            part.add(tables, c)
+        for state, c in zip(states, configs, strict=True):
+            state.add_root(c)
 
         for _ in range(2 * max_nodes + 1):
-            active = [i for i in range(n) if parts[i].stack]
+            active = [i for i in range(n) if states[i].stack]
             if not active:
                 break
             # the decoder MotifMPN over every active partial tree
-            node_rows, src, dst, dist, z_rows, top = [], [], [], [], [], []
+            src, dst, dist, z_rows, top = [], [], [], [], []
             offset = 0
             for i in active:
-                part = parts[i]
-                k = len(part.motif)
-                anc, desc, d = ancestry_edges(part.parent, edges)
+                state = states[i]
+                k = len(state.motif)
+                anc, desc, d = ancestry_edges(state.parent, edges)
                 src.append(anc + offset)
                 dst.append(desc + offset)
                 dist.append(d)
                 z_rows.append(np.full(k, i))
-                top.append(offset + part.stack[-1])
-                node_rows.append(np.arange(k))
+                top.append(offset + state.top)
                 offset += k
-            motif = torch.as_tensor(np.concatenate([parts[i].motif for i in active]), device=dev)
-            config = torch.as_tensor(np.concatenate([parts[i].config for i in active]), device=dev)
+            motif = torch.as_tensor(np.concatenate([states[i].motif for i in active]), device=dev)
+            config = torch.as_tensor(np.concatenate([states[i].config for i in active]),
+                                     device=dev)  # fmt: skip
             cat = lambda v: torch.as_tensor(np.concatenate(v), device=dev)  # noqa: E731
             h = model.tree_states(z[cat(z_rows)], motif, config, cat(src), cat(dst), cat(dist))
             z_act = z[torch.as_tensor(active, device=dev)]
@@ -319,18 +237,16 @@ class HierGenerator(Generator):
             # pop or go on; what the child may be
             going, candidates, feasible = [], [], []
             for j, i in enumerate(active):
-                part = parts[i]
-                cand = part.parent_candidates(tables)
-                ok = np.zeros(tables.num_configs, bool)
-                if cand and len(part.motif) < max_nodes:
-                    u = part.stack[-1]
-                    for p in cand:
-                        a = part.node_atoms[u][p]
-                        ok |= tables.min_degree[:, part.atom_type[a]] <= part.atom_hs[a]
+                state = states[i]
+                cand = state.parent_candidates()
+                if cand and len(state.motif) < max_nodes:
+                    ok = state.feasible(cand)
+                else:
+                    ok = np.zeros(tables.num_configs, bool)
                 if not ok.any():
                     go = False
-                elif part.open[part.stack[-1]] & set(cand):
-                    go = True  # an attachment atom is still open: it needs its child
+                elif state.needs_child():
+                    go = True
                 elif temperature > 0:
                     go = bool(torch.rand(1, generator=generator) >= p_stop[j])
                 else:
@@ -340,7 +256,7 @@ class HierGenerator(Generator):
                     candidates.append(cand)
                     feasible.append(ok)
                 else:
-                    part.stack.pop()
+                    state.pop()
             if not going:
                 continue
 
@@ -355,41 +271,29 @@ class HierGenerator(Generator):
                 motifs.append(_choose(scores, temperature, generator))
             configs = self._configs(zg, hg, motifs, feasible, temperature, generator)
 
-            # attachment pair: decoder AtomMPN over the partial molecules and the children
+            # attachment pair: decoder AtomMPN over the partial molecules' balls and the children
             xs, srcs, dsts, orders, pairs = [], [], [], [], []
             offset = 0
             for r, j in enumerate(going):
-                part = parts[active[j]]
-                u = part.stack[-1]
-                seeds = [part.node_atoms[u][p] for p in candidates[r]]
-                ball = partial_ball(part.neighbours(), seeds, len(part.atom_type), radius)
-                local = {a: i for i, a in enumerate(ball)}
-                m = len(ball)
-                xs.append(atom_features(np.asarray(part.atom_type)[ball],
-                                        np.asarray(part.atom_hs)[ball],
-                                        np.asarray(part.atom_attach)[ball], t))  # fmt: skip
-                inside = [(local[a], local[b], o) for a, b, o in part.bonds
-                          if a in local and b in local]  # fmt: skip
-                bond = np.asarray(inside, np.int64).reshape(-1, 3)
+                state = states[active[j]]
+                ball = state.ball(candidates[r], radius)
+                xs.append(atom_features(np.asarray(state.atom_type)[ball.atoms],
+                                        np.asarray(state.atom_hs)[ball.atoms],
+                                        np.asarray(state.atom_attach)[ball.atoms], t))  # fmt: skip
+                bond = np.asarray(ball.bonds, np.int64).reshape(-1, 3)
                 srcs.append(bond[:, 0] + offset)
                 dsts.append(bond[:, 1] + offset)
                 orders.append(bond[:, 2])
-                child_offset = offset + m
+                child_offset = offset + len(ball.atoms)
                 graph = tables.config_graph(np.asarray([configs[r]]))
                 xs.append(atom_features(graph["type"], graph["hs"], graph["attach"], t))
                 srcs.append(graph["src"] + child_offset)
                 dsts.append(graph["dst"] + child_offset)
                 orders.append(graph["order"])
-                start = int(tables.atom_ptr[configs[r]])
-                options = []
-                for p in candidates[r]:
-                    a = part.node_atoms[u][p]
-                    for bank in tables.child_candidates(configs[r]):
-                        if (tables.atom_type[bank] == part.atom_type[a]
-                                and tables.atom_degree[bank] <= part.atom_hs[a]):  # fmt: skip
-                            options.append((r, offset + local[a], child_offset + bank - start,
-                                            p, bank - start))  # fmt: skip
-                pairs.append(options)
+                atoms, local = state.node_atoms[state.top], ball.local
+                options = state.pair_options(configs[r], candidates[r])
+                pairs.append([(r, offset + local[atoms[p]], child_offset + q, p, q)
+                              for p, q in options])  # fmt: skip
                 offset = child_offset + len(graph["type"])
             h_atoms = model.atom_states(
                 torch.as_tensor(np.concatenate(xs), device=dev), cat(srcs), cat(dsts), cat(orders)
@@ -404,9 +308,8 @@ class HierGenerator(Generator):
                 pick = options[_choose(scores[first : first + len(options)], temperature,
                                        generator)]  # fmt: skip
                 first += len(options)
-                part = parts[active[j]]
-                part.add(tables, configs[r], part.stack[-1], pick[3], pick[4])
-        return parts
+                states[active[j]].add_child(configs[r], pick[3], pick[4])
+        return states
 
     def _configs(self, z: Tensor, h: Tensor, motifs: list[int], feasible: list, temperature: float,
                  generator: torch.Generator | None) -> list[int]:  # fmt: skip

@@ -37,6 +37,7 @@ import numpy as np
 from moldojo.chem.motifs import MotifTree, motif_template
 from moldojo.chem.vocab import MotifVocabulary
 from moldojo.data.features import ranges
+from moldojo.models.hier.decoding import DecodeState, config_parts
 
 __all__ = [
     "ATOM_FEATURES_EXTRA",
@@ -46,7 +47,6 @@ __all__ = [
     "RecordPack",
     "ancestry_edges",
     "atom_features",
-    "partial_ball",
     "tree_record",
 ]
 
@@ -290,7 +290,11 @@ def tree_record(
     radius: int | None = None,
 ) -> dict[str, np.ndarray] | None:
     """Every array of :data:`FIELDS` for one molecule (module docstring); None when the tree
-    has a motif or configuration outside ``tables``.
+    has a motif or configuration outside ``tables``, or a merge that breaks valences.
+
+    The molecule's own choices (depth-first preorder, children in tree order) are replayed
+    through the :class:`~moldojo.models.hier.decoding.DecodeState` the generator decodes with:
+    the same events in the same order, so that every array is what inference would see.
 
     ``radius``: partial molecules are cut to the atoms within this many bonds of the parent's
     attachment atoms (the receptive field of a network of that many layers, so that their
@@ -313,48 +317,69 @@ def tree_record(
     new = {old: i for i, old in enumerate(order)}
     nodes = [tree.nodes[k] for k in order]
     K = len(nodes)
-    config = np.asarray([ids[k] for k in order], np.int64)
+    config = [ids[k] for k in order]
     parent = [new[n.parent] if n.parent >= 0 else -1 for n in nodes]
 
-    # Place atoms and bonds motif by motif; remember when each bond is placed.
-    atom_type: list[int] = []
-    valence: list[int] = []
-    attach_atom = np.zeros(0, bool)
-    placed: list[np.ndarray] = []
-    bonds: list[tuple[int, int, int]] = []
-    atoms_before = np.zeros(K + 1, np.int64)  # atoms placed by nodes < k
-    bonds_before = np.zeros(K + 1, np.int64)
-    attached: set[int] = set()
-    for k, node in enumerate(nodes):
-        c = config[k]
-        start, stop = tables.atom_ptr[c], tables.atom_ptr[c + 1]
-        index = np.empty(stop - start, np.int64)
-        for p in range(stop - start):
-            if k and p == node.attach_atom:
-                index[p] = placed[parent[k]][node.parent_atom]
-            else:
-                index[p] = len(atom_type)
-                atom_type.append(int(tables.atom_type[start + p]))
-                valence.append(int(tables.atom_valence[start + p]))
-        attached.update(index[tables.atom_attach[start:stop]].tolist())
-        placed.append(index)
-        for a, b, o in tables.bonds[tables.bond_ptr[c] : tables.bond_ptr[c + 1]]:
-            bonds.append((int(index[a]), int(index[b]), int(o)))
-        atoms_before[k + 1] = len(atom_type)
-        bonds_before[k + 1] = len(bonds)
-    n = len(atom_type)
-    bond = np.asarray(bonds, np.int64).reshape(-1, 3)
-    used = np.zeros(n, np.int64)
-    np.add.at(used, bond[:, 0], bond[:, 2])
-    np.add.at(used, bond[:, 1], bond[:, 2])
-    valence_arr = np.asarray(valence, np.int64)
-    order_of = {(min(a, b), max(a, b)): o for a, b, o in bonds}
-    hs = valence_arr - used
-    if hs.min(initial=0) < 0:
-        return None
-    attach_atom = np.zeros(n, bool)
-    attach_atom[list(attached)] = True
+    # Replay: before child c, pop every motif whose subtree is done (the top is then c's
+    # parent); at each child event, the partial molecule's ball and the candidate pairs.
+    state = DecodeState(tables)
+    state.add_root(config[0])
+    ev_size: list[int] = []  # nodes placed at each event
+    ev_top: list[int] = []
+    ev_pop: list[bool] = []
+    pm_atom: list[int] = []
+    pm_hs: list[int] = []
+    pm_src: list[int] = []
+    pm_dst: list[int] = []
+    pm_order: list[int] = []
+    pair_event: list[int] = []
+    pair_parent: list[int] = []
+    pair_child: list[int] = []
+    pair_label: list[bool] = []
+    parts = config_parts(tables)
+    for c in range(1, K):
+        while state.stack[-1] != parent[c]:
+            ev_size.append(c)
+            ev_top.append(state.pop())
+            ev_pop.append(True)
+        ev_size.append(c)
+        ev_top.append(parent[c])
+        ev_pop.append(False)
+        node, cc = nodes[c], config[c]
+        # Teacher forcing offers every attachment atom of the parent, merged or not (inference
+        # offers DecodeState.parent_candidates: tests/models/hier/test_decoding.py).
+        positions = state.attachment_positions()
+        ball = state.ball(positions, radius)
+        rows = len(pm_atom)
+        hs = state.atom_hs
+        pm_atom.extend(ball.atoms)
+        pm_hs.extend([hs[a] for a in ball.atoms])
+        for a, b, o in ball.bonds:
+            pm_src.append(rows + a)
+            pm_dst.append(rows + b)
+            pm_order.append(o)
+        options = state.pair_options(cc, positions)
+        labels = state.pair_labels(cc, options, node.parent_atom, node.attach_atom)
+        if sum(labels) != 1:
+            return None
+        atoms, local, start = state.node_atoms[parent[c]], ball.local, parts[cc].start
+        e = c - 1
+        for p, q in options:
+            pair_event.append(e)
+            pair_parent.append(rows + local[atoms[p]])
+            pair_child.append(start + q)
+        pair_label.extend(labels)
+        state.add_child(cc, node.parent_atom, node.attach_atom)
+    while state.stack:
+        ev_size.append(K)
+        ev_top.append(state.pop())
+        ev_pop.append(True)
 
+    hs_final = np.asarray(state.atom_hs, np.int64)
+    if hs_final.min(initial=0) < 0:
+        return None
+    bond = np.asarray(state.bonds, np.int64).reshape(-1, 3)
+    config_arr = np.asarray(config, np.int64)
     anc, desc, dist = ancestry_edges(parent, edges)
 
     # Partial trees of size s = 1..K: rows s(s-1)/2 + i for nodes i < s.
@@ -364,136 +389,44 @@ def tree_record(
     copy_of_edge = [s for s in range(1, K + 1) for _ in range(int((desc < s).sum()))]
     edge_rows = np.concatenate([np.flatnonzero(desc < s) for s in range(1, K + 1)]).astype(np.int64)
     copy_start = pt_start[np.asarray(copy_of_edge, np.int64) - 1]
-    pt_src = copy_start + anc[edge_rows]
-    pt_dst = copy_start + desc[edge_rows]
-    pt_dist = dist[edge_rows]
-
-    # Events: child event of c at size c; pop of u at the end of its subtree.
-    last = list(range(K))  # last preorder index in each subtree
-    for k in range(K - 1, 0, -1):
-        last[parent[k]] = max(last[parent[k]], last[k])
-    ev_size, ev_top, ev_pop = [], [], []
-    stack = [0]
-    for k in range(1, K + 1):
-        # Before node k is added (or at the end), pop every stacked motif whose subtree is done.
-        while stack and last[stack[-1]] < k:
-            u = stack.pop()
-            ev_size.append(last[u] + 1)
-            ev_top.append(u)
-            ev_pop.append(True)
-        if k < K:
-            ev_size.append(k)
-            ev_top.append(parent[k])
-            ev_pop.append(False)
-            stack.append(k)
-    ev_size_arr = np.asarray(ev_size, np.int64)
-    ev_rows = pt_start[ev_size_arr - 1] + np.asarray(ev_top, np.int64)
     children = np.arange(1, K)
-    ce_top = pt_start[children - 1] + np.asarray(parent[1:], np.int64)
 
-    # Partial molecules before each child event c (atoms < atoms_before[c], and their bonds),
-    # cut to the ball of `radius` bonds around the parent's attachment atoms: the only atoms
-    # whose states are read, and a network of `radius` layers sees no further.
-    neighbours: list[list[int]] = [[] for _ in range(n)]
-    for a, b, _ in bonds:
-        neighbours[a].append(b)
-        neighbours[b].append(a)
-    used_before = np.zeros(n, np.int64)  # bond orders placed so far, per atom
-    pm_atom, pm_hs, pm_src, pm_dst, pm_order = [], [], [], [], []
-    pair_event, pair_parent, pair_child, pair_label = [], [], [], []
-    pm_rows = 0
-    for e, c in enumerate(children):
-        for a, b, o in bond[bonds_before[c - 1] : bonds_before[c]]:
-            used_before[a] += o
-            used_before[b] += o
-        u, node = parent[c], nodes[c]
-        cu, cc = config[u], config[c]
-        p_attach = np.flatnonzero(tables.atom_attach[tables.atom_ptr[cu] : tables.atom_ptr[cu + 1]])
-        seeds = placed[u][p_attach]
-        ball = partial_ball(neighbours, seeds, int(atoms_before[c]), radius)
-        local = {a: i for i, a in enumerate(ball)}
-        for a in ball:
-            for b in neighbours[a]:
-                if a < b and b in local:
-                    pm_src.append(pm_rows + local[a])
-                    pm_dst.append(pm_rows + local[b])
-                    pm_order.append(order_of[(a, b)])
-        pm_atom.append(np.asarray(ball, np.int64))
-        pm_hs.append(valence_arr[ball] - used_before[ball])
-
-        c_bank = tables.child_candidates(cc)
-        rows = pm_rows + np.asarray([local[a] for a in seeds], np.int64)
-        left = valence_arr[seeds] - used_before[seeds]
-        p_type = tables.atom_type[tables.atom_ptr[cu] + p_attach]
-        ok = (p_type[:, None] == tables.atom_type[c_bank][None, :]) & (
-            tables.atom_degree[c_bank][None, :] <= left[:, None]
-        )
-        i, j = np.nonzero(ok)
-        truth = tables.atom_representative[tables.atom_ptr[cc] + node.attach_atom]
-        label = (p_attach[i] == node.parent_atom) & (c_bank[j] == truth)
-        if label.sum() != 1:
-            return None
-        pair_event.append(np.full(len(i), e, np.int64))
-        pair_parent.append(rows[i])
-        pair_child.append(c_bank[j])
-        pair_label.append(label)
-        pm_rows += len(ball)
-
-    def cat(parts: list[np.ndarray], dtype: type = np.int64) -> np.ndarray:
-        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+    def as_int(values: list[int]) -> np.ndarray:
+        return np.asarray(values, np.int64)
 
     return {
-        "atom_type": np.asarray(atom_type, np.int64),
-        "atom_hs": hs,
-        "atom_attach": attach_atom,
+        "atom_type": as_int(state.atom_type),
+        "atom_hs": hs_final,
+        "atom_attach": np.asarray(state.atom_attach, bool),
         "bond_src": bond[:, 0].copy(),
         "bond_dst": bond[:, 1].copy(),
         "bond_order": bond[:, 2].copy(),
-        "motif_id": tables.config_motif[config],
-        "config_id": config,
-        "parent": np.asarray(parent, np.int64),
+        "motif_id": tables.config_motif[config_arr],
+        "config_id": config_arr,
+        "parent": as_int(parent),
         "edge_src": anc,
         "edge_dst": desc,
         "edge_dist": dist,
-        "member_node": np.repeat(np.arange(K), [len(p) for p in placed]),
-        "member_atom": np.concatenate(placed),
+        "member_node": np.repeat(np.arange(K), [len(a) for a in state.node_atoms]),
+        "member_atom": as_int([a for atoms in state.node_atoms for a in atoms]),
         "pt_node": pt_node,
-        "pt_src": pt_src,
-        "pt_dst": pt_dst,
-        "pt_dist": pt_dist,
-        "ev_top": ev_rows,
+        "pt_src": copy_start + anc[edge_rows],
+        "pt_dst": copy_start + desc[edge_rows],
+        "pt_dist": dist[edge_rows],
+        "ev_top": pt_start[as_int(ev_size) - 1] + as_int(ev_top),
         "ev_pop": np.asarray(ev_pop, bool),
-        "ce_top": ce_top,
+        "ce_top": pt_start[children - 1] + as_int(parent[1:]),
         "ce_child": children,
-        "pm_atom": cat(pm_atom),
-        "pm_hs": cat(pm_hs),
-        "pm_src": cat([np.asarray(pm_src, np.int64)]),
-        "pm_dst": cat([np.asarray(pm_dst, np.int64)]),
-        "pm_order": cat([np.asarray(pm_order, np.int64)]),
-        "pair_event": cat(pair_event),
-        "pair_parent": cat(pair_parent),
-        "pair_child": cat(pair_child),
-        "pair_label": cat(pair_label, bool),
+        "pm_atom": as_int(pm_atom),
+        "pm_hs": as_int(pm_hs),
+        "pm_src": as_int(pm_src),
+        "pm_dst": as_int(pm_dst),
+        "pm_order": as_int(pm_order),
+        "pair_event": as_int(pair_event),
+        "pair_parent": as_int(pair_parent),
+        "pair_child": as_int(pair_child),
+        "pair_label": np.asarray(pair_label, bool),
     }
-
-
-def partial_ball(neighbours: Sequence[Sequence[int]], seeds: Sequence[int] | np.ndarray,
-                 num_atoms: int, radius: int | None) -> list[int]:  # fmt: skip
-    """Atoms ``< num_atoms`` within ``radius`` bonds of ``seeds`` (breadth first, over atoms
-    ``< num_atoms`` only), ascending; all of them when ``radius`` is None."""
-    if radius is None:
-        return list(range(num_atoms))
-    seen = {int(a) for a in seeds}
-    frontier = list(seen)
-    for _ in range(radius):
-        nxt = []
-        for a in frontier:
-            for b in neighbours[a]:
-                if b < num_atoms and b not in seen:
-                    seen.add(b)
-                    nxt.append(b)
-        frontier = nxt
-    return sorted(seen)
 
 
 class RecordPack:

@@ -24,8 +24,8 @@ from rdkit import Chem
 
 from moldojo.chem.graph import MolGraph, graph_to_mol
 from moldojo.data.packed import PackedGraphs
-from moldojo.data.parallel import pmap
 from moldojo.errors import ConfigError, VocabularyError
+from moldojo.parallel import pmap
 
 __all__ = [
     "AtomTypes",

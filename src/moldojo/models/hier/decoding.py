@@ -1,0 +1,320 @@
+"""The hierarchical VAE's decode state machine: one molecule built motif by motif.
+
+:class:`DecodeState` is the partial molecule and partial tree of a depth-first decoder with a
+stack of motifs, and every rule of what may come next: which of the top motif's attachment atoms
+a child may merge with, which configurations can attach at all, the candidate (parent atom, child
+atom) pairs and which one is right, and the partial-molecule *ball* the decoder's AtomMPN reads.
+Both sides of the model drive this one class, with the same events in the same depth-first order:
+teacher forcing (:func:`~moldojo.models.hier.records.tree_record`) replays a molecule's own
+choices through it to write the arrays a training step reads, and inference
+(:class:`~moldojo.models.hier.generator.HierGenerator`) makes each choice with the networks.
+
+Positions are indices into a configuration's atoms (its atom order in
+:class:`~moldojo.models.hier.records.MotifTables`); atoms are indices into the partial molecule,
+numbered as placed. Imports numpy and :mod:`moldojo.chem` only (no torch); the tables are read
+through their attributes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+from weakref import WeakKeyDictionary
+
+import numpy as np
+
+from moldojo.chem.motifs import MotifNode, MotifTree
+
+if TYPE_CHECKING:
+    from moldojo.models.hier.records import MotifTables
+
+__all__ = ["Ball", "ConfigParts", "DecodeState", "config_parts"]
+
+
+class ConfigParts(NamedTuple):
+    """One configuration as the plain Python values the decoder's loops read.
+
+    Attributes:
+        motif: its motif.
+        start: bank index of its first atom in the tables' atom arrays.
+        type: per position, the atom type.
+        hs: per position, hydrogens in the motif alone (valence minus in-motif bond orders).
+        degree: per position, the in-motif bond orders.
+        attach: the attachment positions, ascending.
+        bonds: ``(position, position, order)`` of each bond, in the tables' order.
+        children: the attachment positions a child can attach by, one per symmetry class
+            (:meth:`~moldojo.models.hier.records.MotifTables.child_candidates`), ascending.
+        representative: per position, the first position of its symmetry class.
+    """
+
+    motif: int
+    start: int
+    type: tuple[int, ...]
+    hs: tuple[int, ...]
+    degree: tuple[int, ...]
+    attach: tuple[int, ...]
+    bonds: tuple[tuple[int, int, int], ...]
+    children: tuple[int, ...]
+    representative: tuple[int, ...]
+
+
+_PARTS: WeakKeyDictionary[MotifTables, dict[int, ConfigParts]] = WeakKeyDictionary()
+
+
+def config_parts(tables: MotifTables) -> dict[int, ConfigParts]:
+    """The (lazily filled) :class:`ConfigParts` of ``tables``' configurations, by id; one cache
+    per tables object, so that every molecule decoded with them shares it."""
+    cache = _PARTS.get(tables)
+    if cache is None:
+        cache = _PARTS[tables] = _PartsCache(tables)
+    return cache
+
+
+class _PartsCache(dict):
+    """``config -> ConfigParts``, each built on first use."""
+
+    def __init__(self, tables: MotifTables) -> None:
+        super().__init__()
+        self.tables = tables
+
+    def __missing__(self, config: int) -> ConfigParts:
+        t = self.tables
+        start, stop = int(t.atom_ptr[config]), int(t.atom_ptr[config + 1])
+        bank = slice(start, stop)
+        bonds = t.bonds[t.bond_ptr[config] : t.bond_ptr[config + 1]]
+        parts = ConfigParts(
+            motif=int(t.config_motif[config]),
+            start=start,
+            type=tuple(t.atom_type[bank].tolist()),
+            hs=tuple((t.atom_valence[bank] - t.atom_degree[bank]).tolist()),
+            degree=tuple(t.atom_degree[bank].tolist()),
+            attach=tuple(np.flatnonzero(t.atom_attach[bank]).tolist()),
+            bonds=tuple((int(a), int(b), int(o)) for a, b, o in bonds),
+            children=tuple((t.child_candidates(config) - start).tolist()),
+            representative=tuple((t.atom_representative[bank] - start).tolist()),
+        )
+        self[config] = parts
+        return parts
+
+
+class Ball(NamedTuple):
+    """A partial molecule cut to the atoms near some seed atoms: what the decoder's AtomMPN reads.
+
+    Attributes:
+        atoms: ``[N]`` the atoms kept, ascending (row ``i`` of the ball is atom ``atoms[i]``).
+        local: atom -> its row.
+        bonds: ``(row, row, order)`` of each bond between kept atoms, once, lower row first,
+            ordered by that row, then by when the bond was placed.
+    """
+
+    atoms: list[int]
+    local: dict[int, int]
+    bonds: list[tuple[int, int, int]]
+
+
+class DecodeState:
+    """One molecule being decoded depth first: its partial tree, partial molecule and stack.
+
+    Events: :meth:`add_root` once, then any sequence of :meth:`add_child` (a child of the top
+    motif, pushed) and :meth:`pop`, until the stack is empty. Every merge takes hydrogens from the
+    merged atom, so a sequence of events that only takes offered pairs keeps valences.
+
+    Attributes:
+        tables: the motif vocabulary as arrays.
+        motif, config: per node, its motif and configuration.
+        parent: per node, its parent node (-1 for the root).
+        parent_pos: per node, the position in its parent's configuration of the merged atom.
+        attach_pos: per node, the position in its own configuration of that atom.
+        node_atoms: per node, the atom of each position.
+        open: per node, its attachment positions not merged with a neighbour yet.
+        stack: nodes still open to children, the top last.
+        atom_type: per atom, its type (the tables' ``atom_codes`` index).
+        atom_hs: per atom, hydrogens left (valence minus the bond orders placed so far).
+        atom_attach: per atom, whether it is an attachment atom of a placed motif.
+        bonds: ``(atom, atom, order)`` of each bond, in the order placed.
+        neighbours: per atom, ``(atom, order)`` of each bond, in the order placed.
+    """
+
+    def __init__(self, tables: MotifTables) -> None:
+        self.tables = tables
+        self._parts = config_parts(tables)
+        self.motif: list[int] = []
+        self.config: list[int] = []
+        self.parent: list[int] = []
+        self.parent_pos: list[int] = []
+        self.attach_pos: list[int] = []
+        self.node_atoms: list[list[int]] = []
+        self.open: list[set[int]] = []
+        self.stack: list[int] = []
+        self.atom_type: list[int] = []
+        self.atom_hs: list[int] = []
+        self.atom_attach: list[bool] = []
+        self.bonds: list[tuple[int, int, int]] = []
+        self.neighbours: list[list[tuple[int, int]]] = []
+
+    # -- events --------------------------------------------------------------------------------
+
+    def add_root(self, config: int) -> int:
+        """Place the first motif, in configuration ``config``; its node (0)."""
+        if self.motif:
+            raise ValueError("the root is already placed")
+        return self._add(config, -1, -1, -1)
+
+    def add_child(self, config: int, parent_pos: int, attach_pos: int) -> int:
+        """Place a child of the top motif in configuration ``config``, merging the top motif's
+        atom at ``parent_pos`` with the child's atom at ``attach_pos``; its node, now on top."""
+        return self._add(config, self.stack[-1], parent_pos, attach_pos)
+
+    def pop(self) -> int:
+        """Close the top motif to further children; the node popped."""
+        return self.stack.pop()
+
+    def _add(self, config: int, parent: int, parent_pos: int, attach_pos: int) -> int:
+        parts = self._parts[config]
+        atom_type, atom_hs, atom_attach = self.atom_type, self.atom_hs, self.atom_attach
+        neighbours = self.neighbours
+        attach = parts.attach
+        index = []
+        for p, (t, hs) in enumerate(zip(parts.type, parts.hs, strict=True)):
+            if p == attach_pos and parent >= 0:
+                a = self.node_atoms[parent][parent_pos]
+                atom_hs[a] -= parts.degree[p]
+            else:
+                a = len(atom_type)
+                atom_type.append(t)
+                atom_hs.append(hs)
+                atom_attach.append(False)
+                neighbours.append([])
+            index.append(a)
+        for p in attach:
+            atom_attach[index[p]] = True
+        for x, y, o in parts.bonds:
+            a, b = index[x], index[y]
+            self.bonds.append((a, b, o))
+            neighbours[a].append((b, o))
+            neighbours[b].append((a, o))
+        opened = set(attach)
+        if parent >= 0:
+            self.open[parent].discard(parent_pos)
+            opened.discard(attach_pos)
+        node = len(self.motif)
+        self.motif.append(parts.motif)
+        self.config.append(config)
+        self.parent.append(parent)
+        self.parent_pos.append(parent_pos)
+        self.attach_pos.append(attach_pos)
+        self.node_atoms.append(index)
+        self.open.append(opened)
+        self.stack.append(node)
+        return node
+
+    # -- what may come next --------------------------------------------------------------------
+
+    @property
+    def top(self) -> int:
+        """The node on top of the stack: the parent of the next child."""
+        return self.stack[-1]
+
+    def attachment_positions(self) -> tuple[int, ...]:
+        """Every attachment position of the top motif, merged or not, ascending."""
+        return self._parts[self.config[self.stack[-1]]].attach
+
+    def parent_candidates(self) -> list[int]:
+        """Positions of the top motif's attachment atoms a child may merge with: the open ones
+        with hydrogens left if any, else every attachment atom with hydrogens left."""
+        u = self.stack[-1]
+        atoms, hs, open_ = self.node_atoms[u], self.atom_hs, self.open[u]
+        free = [p for p in self._parts[self.config[u]].attach if hs[atoms[p]]]
+        opened = [p for p in free if p in open_]
+        return opened or free
+
+    def needs_child(self) -> bool:
+        """Whether the top motif has an open attachment atom with hydrogens left: one that
+        still needs its child."""
+        u = self.stack[-1]
+        atoms, hs = self.node_atoms[u], self.atom_hs
+        return any(hs[atoms[p]] for p in self.open[u])
+
+    def feasible(self, positions: list[int] | tuple[int, ...]) -> np.ndarray:
+        """``[C]`` bool: the configurations with an attachment atom that can merge with the top
+        motif's atom at one of ``positions`` (same type, in-motif bond orders within the
+        hydrogens left)."""
+        tables = self.tables
+        atoms = self.node_atoms[self.stack[-1]]
+        ok = np.zeros(tables.num_configs, bool)
+        for p in positions:
+            a = atoms[p]
+            ok |= tables.min_degree[:, self.atom_type[a]] <= self.atom_hs[a]
+        return ok
+
+    def pair_options(self, config: int, positions: list[int] | tuple[int, ...]
+                     ) -> list[tuple[int, int]]:  # fmt: skip
+        """The candidate merges of a child in configuration ``config`` with the top motif:
+        ``(parent position, child position)`` for each of the top motif's ``positions`` (in
+        that order) and each child attachment position, one per symmetry class (ascending), of
+        the same atom type whose in-motif bond orders fit the parent atom's hydrogens left."""
+        child = self._parts[config]
+        atoms, atom_type, atom_hs = self.node_atoms[self.stack[-1]], self.atom_type, self.atom_hs
+        ctype, cdegree = child.type, child.degree
+        out = []
+        for p in positions:
+            a = atoms[p]
+            t, hs = atom_type[a], atom_hs[a]
+            out.extend((p, q) for q in child.children if ctype[q] == t and cdegree[q] <= hs)
+        return out
+
+    def pair_labels(self, config: int, options: list[tuple[int, int]], parent_pos: int,
+                    attach_pos: int) -> list[bool]:  # fmt: skip
+        """Which of ``options`` (:meth:`pair_options`) is the merge of the top motif's
+        ``parent_pos`` with the child's ``attach_pos`` (up to the child's symmetry)."""
+        q_true = self._parts[config].representative[attach_pos]
+        return [p == parent_pos and q == q_true for p, q in options]
+
+    def ball(self, positions: list[int] | tuple[int, ...], radius: int | None) -> Ball:
+        """The partial molecule cut to the atoms within ``radius`` bonds of the top motif's atoms
+        at ``positions`` (all of it when ``radius`` is None): a network of ``radius`` layers gives
+        those atoms the same states on the ball as on the whole."""
+        neighbours = self.neighbours
+        if radius is None:
+            atoms = list(range(len(self.atom_type)))
+        else:
+            top = self.node_atoms[self.stack[-1]]
+            seen = {top[p] for p in positions}
+            frontier = list(seen)
+            for _ in range(radius):
+                nxt = []
+                for a in frontier:
+                    for b, _ in neighbours[a]:
+                        if b not in seen:
+                            seen.add(b)
+                            nxt.append(b)
+                frontier = nxt
+            atoms = sorted(seen)
+        local = {a: i for i, a in enumerate(atoms)}
+        bonds = [(i, local[b], o) for i, a in enumerate(atoms) for b, o in neighbours[a]
+                 if a < b and b in local]  # fmt: skip
+        return Ball(atoms, local, bonds)
+
+    # -- the result ----------------------------------------------------------------------------
+
+    def tree(self) -> MotifTree:
+        """The motif tree decoded so far, for :func:`~moldojo.chem.motifs.tree_graph`."""
+        tables = self.tables
+        children: list[list[int]] = [[] for _ in self.motif]
+        for k, p in enumerate(self.parent):
+            if p >= 0:
+                children[p].append(k)
+        nodes = tuple(
+            MotifNode(
+                smiles=tables.motifs[self.motif[k]],
+                config=tables.flat_configs[self.config[k]],
+                kind="",
+                atoms=(),
+                attachment=(),
+                parent=self.parent[k],
+                parent_atom=self.parent_pos[k],
+                attach_atom=self.attach_pos[k],
+                children=tuple(children[k]),
+            )
+            for k in range(len(self.motif))
+        )
+        return MotifTree(nodes=nodes, num_atoms=len(self.atom_type), atom_order=())

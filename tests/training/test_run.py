@@ -1,0 +1,40 @@
+"""The run configuration: one section per model kind, TOML round trip, files of older versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from moldojo.config import dump_config, load_config
+from moldojo.errors import ConfigError
+from moldojo.training.run import RunConfig, load_run_config, with_epochs
+
+
+def test_run_config_round_trips_through_toml(tmp_path: Path) -> None:
+    config = load_run_config(None, ["model=hier", "hier.hidden_dim=64", "vocabulary.min_count=2",
+                                    "train.kl.beta_max=0.5"])  # fmt: skip
+    dump_config(config, tmp_path / "config.toml")
+    assert load_config(RunConfig, tmp_path / "config.toml") == config
+    shorter = with_epochs(config, 3)
+    assert shorter.train.epochs == 3 and shorter.hier == config.hier
+    assert with_epochs(config, None) is config
+
+
+def test_a_config_file_of_an_older_moldojo_reads_in_todays_layout(tmp_path: Path) -> None:
+    # Given a config.toml written when the vocabulary settings were hier's
+    path = tmp_path / "config.toml"
+    path.write_text('model = "hier"\n[hier]\nhidden_dim = 64\nmin_count = 3\n'
+                    'vocabulary = "v.txt"\n')
+    # When it is read (as --resume does)
+    config = load_run_config(path, ["seed=4"])
+    # Then they are the [vocabulary] section's
+    assert config.vocabulary.min_count == 3 and config.vocabulary.path == "v.txt"
+    assert config.hier.hidden_dim == 64 and config.seed == 4
+
+
+def test_vocabulary_settings_are_checked() -> None:
+    with pytest.raises(ConfigError, match="vocabulary.min_count"):
+        load_run_config(None, ["vocabulary.min_count=0"])
+    with pytest.raises(ConfigError, match="hier.min_count"):
+        load_run_config(None, ["hier.min_count=2"])
