@@ -40,7 +40,7 @@ from moldojo.data.packed import PackedGraphs
 from moldojo.data.sources import SmilesSource, resolve_one
 from moldojo.errors import InvalidMoleculeError, InvalidSmilesError
 from moldojo.parallel import imap_chunks
-from moldojo.progress import progress_bar  # re-exported until its importers move over
+from moldojo.progress import progress_bar
 
 __all__ = [
     "CheckReport",
@@ -50,7 +50,6 @@ __all__ = [
     "check_source",
     "featurize",
     "load_dataset",
-    "progress_bar",
 ]
 
 log = logging.getLogger(__name__)
