@@ -46,8 +46,10 @@ Bottom layer: imports nothing from moldojo but :mod:`moldojo.errors` and :mod:`m
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
+import multiprocessing.pool
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sized
@@ -193,8 +195,26 @@ def _imap_chunks(
     if initializer is not None:
         initargs = (initializer, *initargs)
         initializer = _initialize
-    with context.Pool(processes, initializer=initializer, initargs=initargs) as pool:
+    with _Pool(processes, initializer=initializer, initargs=initargs, context=context) as pool:
         yield from pool.imap(work, chain(head, chunks))
+
+
+class _Pool(multiprocessing.pool.Pool):
+    """A pool whose workers exit quietly when this process dies (see :func:`_pool_worker`)."""
+
+    @staticmethod
+    def Process(ctx: Any, *args: Any, **kwds: Any) -> Any:  # noqa: N802 (Pool's own name)
+        kwds["target"] = partial(_pool_worker, kwds["target"])
+        return ctx.Process(*args, **kwds)
+
+
+def _pool_worker(target: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+    """The pool's worker loop, silent when its pipes break. They break when the parent dies (a
+    ``kill -9``, an out-of-memory kill): the worker finishing its chunk then cannot send the
+    result, and without this each worker would print a ``BrokenPipeError`` traceback over the
+    terminal, though nobody is left to read a result or an error."""
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError, EOFError):
+        target(*args, **kwargs)
 
 
 # An initializer that raises would kill its worker, and the pool would start another forever;

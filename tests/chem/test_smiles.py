@@ -42,12 +42,12 @@ def rdkit_errors_logged() -> Iterator[None]:
 # Rejection reasons
 
 
-def test_skip_reasons_are_the_documented_six() -> None:
+def test_skip_reasons_are_the_documented_seven() -> None:
     # Given the table of reasons
     # Then it holds exactly the reasons parse_smiles may give, each with a sentence
     assert set(SKIP_REASONS) == {
-        "empty", "unparsable", "multiple_fragments", "unsupported_element", "too_large",
-        "unsupported_feature",
+        "empty", "too_long", "unparsable", "multiple_fragments", "unsupported_element",
+        "too_large", "unsupported_feature",
     }  # fmt: skip
     assert all(isinstance(text, str) and text for text in SKIP_REASONS.values())
 
@@ -87,6 +87,59 @@ def test_aromatic_ring_without_kekule_structure_is_unparsable(smiles: str) -> No
     # Given aromatic SMILES with no Kekule structure (an odd ring with no heteroatom H)
     # When it is parsed, Then it is rejected as unparsable
     assert _reason(smiles).reason == "unparsable"
+
+
+def test_record_over_the_length_limit_is_too_long_and_never_quoted_whole() -> None:
+    # Given a record of 20,000 characters, twice the default limit (RDKit would take seconds)
+    text = "C" * 20_000
+    # When it is parsed
+    error = _reason(text)
+    # Then it is rejected as too_long, saying both lengths, and the message quotes its start only
+    assert error.reason == "too_long"
+    assert error.detail == "20,000 > 10,000 characters"
+    assert len(str(error)) < 300 and "'..." in str(error)
+    # And the limit comes from the config
+    assert parse_smiles("CCO", GraphConfig(max_smiles_length=3)).GetNumAtoms() == 3
+    assert _reason("CCCO", GraphConfig(max_smiles_length=3)).reason == "too_long"
+
+
+def test_control_characters_in_a_rejected_record_are_escaped() -> None:
+    # Given a line holding a terminal escape sequence (it would retitle the terminal) and NULs
+    # When it is parsed
+    error = _reason("\x1b]0;TITLE\x07\x00")
+    # Then the message shows them escaped
+    assert "\x1b" not in str(error) and "\x00" not in str(error)
+    assert r"'\x1b]0;TITLE\x07\x00'" in str(error)
+
+
+@pytest.mark.parametrize(
+    "smiles",
+    ["Cc1ccc(N)c(Nc2ccc(Cc3cc#ncc3)cc2)n1", "c1cc#ncc1", "c1ccc2cc#ncc2c1"],
+    ids=["drug-like", "pyridine-triple", "isoquinoline-triple"],
+)
+def test_triple_bond_in_an_aromatic_ring_rdkit_cannot_kekulise_is_unparsable(smiles: str) -> None:
+    # Given a triple bond written inside an aromatic ring at a nitrogen: RDKit reads it, but its
+    # own Kekule form (neutral N with a triple and a single bond, valence 4) does not parse
+    assert Chem.MolFromSmiles(smiles) is not None
+    with quiet_rdkit():
+        mol = Chem.MolFromSmiles(smiles)
+        Chem.Kekulize(mol, clearAromaticFlags=True)
+        assert Chem.MolFromSmiles(Chem.MolToSmiles(mol)) is None
+    # When it is parsed, in either aromaticity mode
+    for mode in ("kekulize", "aromatic"):
+        error = _reason(smiles, GraphConfig(aromaticity=mode))
+        # Then it is unparsable, and the detail names the valence error of its Kekule form
+        assert error.reason == "unparsable"
+        assert "Kekule form" in error.detail and "valence" in error.detail
+
+
+@pytest.mark.parametrize("smiles", ["c1ccc#cc1", "c1cc#[n+]cc1"], ids=["benzyne", "pyridinium"])
+def test_triple_bond_in_an_aromatic_ring_with_a_valid_kekule_form_is_accepted(
+    smiles: str,
+) -> None:
+    # Given a triple bond in an aromatic ring whose Kekule form RDKit accepts
+    # When it is parsed, Then it is a molecule
+    assert parse_smiles(smiles).GetNumAtoms() == 6
 
 
 @pytest.mark.parametrize(
@@ -241,6 +294,7 @@ def test_default_config_is_valid() -> None:
     assert config.aromaticity == "kekulize"
     assert config.elements == DEFAULT_ELEMENTS
     assert config.max_heavy_atoms >= 100
+    assert config.max_smiles_length == 10_000
     assert 6 in config.atomic_numbers and 26 not in config.atomic_numbers
     assert len(config.atomic_numbers) == len(DEFAULT_ELEMENTS)
 
@@ -261,10 +315,11 @@ def test_default_config_is_valid() -> None:
         ({"max_heavy_atoms": -5}, r"max_heavy_atoms = -5 \(int\) is not allowed"),
         ({"max_heavy_atoms": 2.5}, r"max_heavy_atoms = 2.5 \(float\) is not allowed"),
         ({"max_heavy_atoms": "50"}, r"max_heavy_atoms = '50' \(str\) is not allowed"),
+        ({"max_smiles_length": 0}, r"max_smiles_length = 0 \(int\) .* greater than 0"),
     ],
     ids=["aromaticity-typo", "aromaticity-case", "no-elements", "unknown-symbol",
          "lower-case-symbol", "wildcard", "atomic-number", "duplicate", "zero-atoms",
-         "negative-atoms", "fractional-atoms", "string-atoms"],
+         "negative-atoms", "fractional-atoms", "string-atoms", "zero-length"],
 )  # fmt: skip
 def test_invalid_config_raises_config_error_saying_what_is_wrong(
     kwargs: dict[str, object], message: str

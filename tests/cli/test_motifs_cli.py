@@ -116,7 +116,7 @@ def test_motifs_show_draws_the_tree(capsys: pytest.CaptureFixture[str], tmp_path
         (["motifs", "show", "C1CC", "-o", "x.png"], "cannot parse"),
         (["motifs", "show", "CCO", "-o", "x.png", "--vocab", "missing.vocab"], "cannot read"),
         (["motifs", "check", "nowhere.smi"], "no such file"),
-        (["motifs", "show", "CCO", "-o", "no/such/dir/x.png"], "cannot write"),
+        (["motifs", "show", "CCO", "-o", "/dev/null/x.png"], "cannot write"),
     ],
     ids=["bad-smiles", "missing-vocab", "missing-source", "unwritable-png"],
 )

@@ -165,3 +165,42 @@ def test_empty_file_gives_an_empty_dataset(tmp_path: Path) -> None:
     dataset = load_dataset(str(path))
     assert len(dataset) == 0 and dataset.report.records == 0
     assert len(dataset.graphs) == 0
+
+
+def test_overlong_record_is_skipped_as_too_long_and_kept_short(tmp_path: Path) -> None:
+    # Given a file with one line of a million characters between two molecules
+    path = tmp_path / "long.smi"
+    path.write_text("CCO\n" + "C" * 1_000_000 + "\nc1ccccc1\n")
+    # When it is loaded
+    dataset = load_dataset(str(path))
+    # Then that line is skipped as too_long (RDKit never sees it), counted like the others
+    assert dataset.smiles == ["CCO", "c1ccccc1"]
+    assert dataset.report.skipped == {"too_long": 1}
+    (example,) = dataset.report.examples
+    assert (example.line, example.reason) == (2, "too_long")
+    assert example.detail == "1,000,000 > 10,000 characters"
+    # And the report keeps only its start, for the cache and JSON
+    assert len(example.smiles) <= 1_003 and example.smiles.endswith("...")
+    # And the limit is the config's
+    config = GraphConfig(max_smiles_length=3)
+    assert load_dataset(str(path), config=config).report.skipped == {"too_long": 2}
+
+
+def test_check_source_lists_every_roundtrip_failure_before_the_skipped_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given 30 unparsable lines, then 25 molecules whose round trip fails (a broken converter)
+    path = tmp_path / "mols.smi"
+    path.write_text("not_a_smiles\n" * 30 + "CCO\n" * 25 + "CCN\n")
+    monkeypatch.setattr(
+        dataset_module, "graph_to_smiles", lambda g: "CCN" if 7 in g.atomic_num else "C"
+    )
+    # When the source is checked
+    report = check_source(resolve_one(str(path)))
+    # Then all 25 round-trip failures come first, in file order, then the first skipped records
+    assert report.roundtrip_failed == 25 and report.roundtrip_ok == 1
+    assert [f.line for f in report.roundtrip_failures] == list(range(31, 56))
+    assert [f.reason for f in report.failures[:25]] == ["roundtrip"] * 25
+    assert [f.line for f in report.skip_examples] == list(range(1, 21))
+    assert report.skipped == {"unparsable": 30}
+    assert len(report.to_json()["failures"]) == 45

@@ -132,3 +132,41 @@ def test_fingerprint_follows_content_not_name(tmp_path: Path) -> None:
     path.write_text("CCN\n")
     sources_module._file_digest.cache_clear()
     assert resolve_one(str(path)).fingerprint() != before
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("mols.csv", "smiles,id\nCCO,1\nCCN,2\n", [(2, "CCO"), (3, "CCN")]),
+        ("mols.tsv", "id\tSMILES\n1\tCCO\n", [(2, "CCO")]),
+        ("mols.smi", "CCO\nCCN\n", [(1, "CCO"), (2, "CCN")]),
+        ("mols.csv.gz", "smiles\nCCO\n", [(2, "CCO")]),
+    ],
+    ids=["csv", "tsv", "smi", "csv-gz"],
+)
+def test_byte_order_mark_is_dropped(tmp_path: Path, name: str, text: str, expected) -> None:
+    # Given a file saved with a UTF-8 byte-order mark (as Excel does)
+    path = tmp_path / name
+    data = "\ufeff".encode() + text.encode()
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    # When it is read, Then the mark is not part of the header or of the first record
+    assert records(str(path)) == expected
+
+
+def test_directory_is_named_as_a_directory(tmp_path: Path) -> None:
+    # Given a directory where a file is expected (with or without an extension)
+    for directory in (tmp_path / "mols.smi", tmp_path / "runs"):
+        directory.mkdir()
+        # When it is resolved, Then the error says it is a directory, not that it is missing
+        with pytest.raises(DatasetError, match="is a directory; give a file of SMILES"):
+            resolve(str(directory))
+
+
+def test_dataset_name_wins_over_a_directory_of_that_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a directory called like a dataset in the working directory
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "moses-mini").mkdir()
+    # When the name is resolved, Then it is the dataset
+    assert [s.name for s in resolve("moses-mini")][0] == "moses-mini:train"

@@ -78,3 +78,76 @@ def test_resume_without_a_checkpoint_and_bad_configs_are_refused(tmp_path: Path)
         TrainConfig(batch_size=0)
     with pytest.raises(ConfigError, match="lr_decay"):
         TrainConfig(lr_decay=1.5)
+
+
+class _Killed(Exception):
+    """Stands for a kill: the loop stops where it is, with no chance to save."""
+
+
+class _DiesAtStep:
+    """A task whose ``at``-th loss raises :class:`_Killed`."""
+
+    def __init__(self, task: TwoStepTask, at: int) -> None:
+        self.task, self.at, self.calls = task, at, 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.task, name)
+
+    def loss(self, batch: object, beta: float, generator: torch.Generator) -> dict:
+        self.calls += 1
+        if self.calls == self.at:
+            raise _Killed
+        return self.task.loss(batch, beta, generator)
+
+
+def _train_losses(run_dir: Path) -> list[float]:
+    rows = [json.loads(r) for r in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if r["kind"] == "train"] == list(range(1, 7))
+    return [r["loss"] for r in rows if r["kind"] == "train"]
+
+
+@pytest.mark.parametrize("every", [{"checkpoint_steps": 2}, {"checkpoint_minutes": 1e-9}],
+                         ids=["steps", "minutes"])  # fmt: skip
+def test_a_run_killed_mid_epoch_resumes_exactly(tmp_path: Path, every: dict) -> None:
+    # Given the run done in one go, and the same run with checkpoints within epochs, killed in
+    # the middle of its second epoch (3 batches an epoch; the 5th step never finishes)
+    straight = tmp_path / "straight"
+    fit(_task(), CONFIG, straight, run_config={}, progress=False)
+    config = TrainConfig(**{**CONFIG.__dict__, **every})
+    killed = tmp_path / "killed"
+    with pytest.raises(_Killed):
+        fit(_DiesAtStep(_task(), at=5), config, killed, run_config={}, progress=False)
+    # Then the last checkpoint is the one of step 4, the epoch's first batch
+    saved = load_checkpoint(killed / "checkpoints" / "last.pt")
+    assert (saved.step, saved.extra["epoch"], saved.extra["batch_in_epoch"]) == (4, 1, 1)
+    # When it is resumed
+    summary = fit(_task(), config, killed, run_config={}, resume=True, progress=False)
+    # Then it ends as the uninterrupted run: same weights, same losses, bit for bit
+    assert summary.steps == 6 and summary.epochs == 2
+    a, b = _weights(straight), _weights(killed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert _train_losses(straight) == _train_losses(killed)
+
+
+def test_resume_drops_a_torn_metrics_line_and_stale_temporaries(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a run of one epoch killed while writing a row and while writing a checkpoint
+    fit(_task(), TrainConfig(**{**CONFIG.__dict__, "epochs": 1}), tmp_path, run_config={},
+        progress=False)  # fmt: skip
+    with (tmp_path / "metrics.jsonl").open("a") as metrics:
+        metrics.write('{"kind": "train", "step": 4, "epoch": 2, "be')
+    stale = [tmp_path / "checkpoints" / ".last.pt.123.0a1b.tmp", tmp_path / ".model.pt.9.tmp",
+             tmp_path / ".metrics.jsonl.9.tmp"]  # fmt: skip
+    for path in stale:
+        path.write_bytes(b"half a checkpoint")
+    # When it is resumed
+    with caplog.at_level("WARNING", logger="moldojo"):
+        fit(_task(), CONFIG, tmp_path, run_config={}, resume=True, progress=False)
+    # Then the torn line is dropped with one warning, the metrics are whole, the litter is gone
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "metrics.jsonl, line 5: not a complete row" in warnings[0]
+    assert len(_train_losses(tmp_path)) == 6
+    assert not any(path.exists() for path in stale)
+    files = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+    assert files == ["curves.png", "last.pt", "metrics.jsonl", "model.pt"]

@@ -8,7 +8,8 @@ import pytest
 
 from moldojo.config import dump_config, load_config
 from moldojo.errors import ConfigError
-from moldojo.training.run import RunConfig, load_run_config, with_epochs
+from moldojo.training.loop import TrainConfig
+from moldojo.training.run import RESUMABLE, RunConfig, load_run_config, with_epochs
 
 
 def test_run_config_round_trips_through_toml(tmp_path: Path) -> None:
@@ -38,3 +39,13 @@ def test_vocabulary_settings_are_checked() -> None:
         load_run_config(None, ["vocabulary.min_count=0"])
     with pytest.raises(ConfigError, match="hier.min_count"):
         load_run_config(None, ["hier.min_count=2"])
+
+
+def test_checkpoint_settings_and_what_a_resume_may_change() -> None:
+    config = load_run_config(None, ["train.checkpoint_minutes=0.5", "train.checkpoint_steps=100"])
+    assert (config.train.checkpoint_minutes, config.train.checkpoint_steps) == (0.5, 100)
+    with pytest.raises(ConfigError, match="train.checkpoint_minutes"):
+        load_run_config(None, ["train.checkpoint_minutes=-1"])
+    # every setting a resumed run may change is one of the loop's, and the batch size is not
+    assert all(key.split(".")[1] in TrainConfig.model_fields for key in RESUMABLE)
+    assert "train.batch_size" not in RESUMABLE

@@ -14,7 +14,10 @@ from rdkit import Chem
 
 from moldojo.config import Config
 
-__all__ = ["DEFAULT_ELEMENTS", "GraphConfig"]
+__all__ = ["DEFAULT_ELEMENTS", "MAX_SMILES_LENGTH", "GraphConfig"]
+
+#: Default longest record, in characters (:attr:`GraphConfig.max_smiles_length`).
+MAX_SMILES_LENGTH = 10_000
 
 #: Elements accepted by default: those of drug-like and materials chemistry data sets
 #: (MOSES, ZINC, QM9, ChEMBL's organic subset, the HierVAE polymers).
@@ -40,11 +43,15 @@ class GraphConfig(Config):
             element is skipped with reason ``unsupported_element``.
         max_heavy_atoms: largest molecule accepted, in heavy (non-hydrogen) atoms; larger ones
             are skipped with reason ``too_large``.
+        max_smiles_length: longest record accepted, in characters; longer ones are skipped with
+            reason ``too_long`` before RDKit sees them (a stray 10 MB line took a minute to
+            parse); the default is far above the SMILES of any molecule of 150 heavy atoms.
     """
 
     aromaticity: Literal["kekulize", "aromatic"] = "kekulize"
     elements: tuple[str, ...] = Field(DEFAULT_ELEMENTS, min_length=1)
     max_heavy_atoms: PositiveInt = 150
+    max_smiles_length: PositiveInt = MAX_SMILES_LENGTH
 
     @field_validator("elements")
     @classmethod

@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from rdkit import Chem, rdBase
 
 from moldojo.chem.config import GraphConfig
-from moldojo.errors import InvalidSmilesError
+from moldojo.errors import InvalidSmilesError, quote_input
 
 __all__ = ["SKIP_REASONS", "canonical_smiles", "parse_smiles", "quiet_rdkit"]
 
 #: Why a SMILES string is rejected, with a sentence for reports.
 SKIP_REASONS: dict[str, str] = {
     "empty": "empty line",
+    "too_long": "longer than the configured limit of characters (not given to RDKit)",
     "unparsable": "RDKit cannot parse or sanitise it (syntax, valence or kekulisation error)",
     "multiple_fragments": "several disconnected fragments (salts, mixtures)",
     "unsupported_element": "an element outside the configured element list",
@@ -77,6 +78,10 @@ def parse_smiles(smiles: str, config: GraphConfig | None = None) -> Chem.Mol:
         InvalidSmilesError: with ``reason`` one of :data:`SKIP_REASONS`.
     """
     config = config or _DEFAULT_CONFIG
+    if len(smiles) > config.max_smiles_length:  # before strip(), which would copy it
+        raise _rejected(
+            smiles, "too_long", f"{len(smiles):,} > {config.max_smiles_length:,} characters"
+        )
     text = smiles.strip()
     if not text:
         raise _rejected(smiles, "empty")
@@ -100,13 +105,38 @@ def parse_smiles(smiles: str, config: GraphConfig | None = None) -> Chem.Mol:
         heavy += atomic_num > 1
     if heavy > config.max_heavy_atoms:
         raise _rejected(smiles, "too_large", f"{heavy} > {config.max_heavy_atoms} heavy atoms")
+    fixed_aromatic = False
     for k in range(mol.GetNumBonds()):
         bond = mol.GetBondWithIdx(k)
-        if bond.GetBondType() not in _SUPPORTED_BOND_TYPES:
-            raise _rejected(smiles, "unsupported_feature", str(bond.GetBondType()))
+        bond_type = bond.GetBondType()
+        if bond_type not in _SUPPORTED_BOND_TYPES:
+            raise _rejected(smiles, "unsupported_feature", str(bond_type))
         if bond.GetStereo() not in _SUPPORTED_BOND_STEREO:
             raise _rejected(smiles, "unsupported_feature", str(bond.GetStereo()))
+        fixed_aromatic |= bond_type == Chem.BondType.TRIPLE and bond.GetIsAromatic()
+    if fixed_aromatic:
+        _check_kekule_valences(mol, smiles)
     return mol
+
+
+def _check_kekule_valences(mol: Chem.Mol, smiles: str) -> None:
+    """Reject a molecule whose Kekule form RDKit itself refuses.
+
+    A triple bond written inside an aromatic ring (``c1cc#ncc1``) stays a triple bond flagged
+    aromatic, and RDKit's valence check of the aromatic form lets through a neutral nitrogen
+    with a triple and a ring bond; kekulised (as the graph stores it, and as RDKit writes it
+    in Kekule SMILES) that nitrogen has valence 4 and RDKit refuses the molecule: its own
+    ``C1=CC#NC=C1`` does not parse. Such an input is not a molecule, so it is ``unparsable``
+    here rather than a round trip that fails. Benzyne (``c1ccc#cc1``) passes: its Kekule form
+    is valid. Only molecules with such a bond pay for this check.
+    """
+    kekule = Chem.RWMol(mol)
+    with quiet_rdkit():
+        try:
+            Chem.Kekulize(kekule, clearAromaticFlags=True)
+            kekule.UpdatePropertyCache(strict=True)
+        except (Chem.AtomValenceException, Chem.KekulizeException) as error:
+            raise _rejected(smiles, "unparsable", f"its Kekule form: {error}") from None
 
 
 def canonical_smiles(mol: Chem.Mol, *, isomeric: bool = True) -> str:
@@ -115,7 +145,8 @@ def canonical_smiles(mol: Chem.Mol, *, isomeric: bool = True) -> str:
 
 
 def _rejected(smiles: str, reason: str, detail: str = "") -> InvalidSmilesError:
-    message = f"{smiles.strip()!r}: {SKIP_REASONS[reason]}"
+    text = smiles if reason == "too_long" else smiles.strip()
+    message = f"{quote_input(text)}: {SKIP_REASONS[reason]}"
     if detail:
         message += f" ({detail})"
     return InvalidSmilesError(message, reason, detail)

@@ -41,7 +41,7 @@ from moldojo.chem.motifs import (
     split_configuration,
 )
 from moldojo.chem.smiles import canonical_smiles, parse_smiles
-from moldojo.errors import InvalidMoleculeError, InvalidSmilesError, VocabularyError
+from moldojo.errors import InvalidMoleculeError, InvalidSmilesError, VocabularyError, clip_input
 from moldojo.parallel import imap_chunks
 
 __all__ = [
@@ -303,6 +303,12 @@ class MotifVocabulary:
             text = Path(path).read_text()
         except OSError as error:
             raise VocabularyError(f"cannot read the vocabulary {path}: {error.strerror}") from error
+        except UnicodeDecodeError as error:
+            raise VocabularyError(
+                f"{path} is not a moldojo motif vocabulary: it is not a text file (byte "
+                f"{error.object[error.start]:#04x} at offset {error.start}); give a file "
+                "written by: moldojo vocab SOURCE -o FILE"
+            ) from error
         return cls.from_text(text, str(path))
 
 
@@ -723,7 +729,7 @@ def _check_chunk(
         except InvalidSmilesError as error:
             skipped[error.reason] += 1
             if len(failures) < _EXAMPLES:
-                failures.append(MotifFailure(line, text, error.reason, error.detail))
+                failures.append(MotifFailure(line, clip_input(text), error.reason, error.detail))
             continue
         counts["parsed"] += 1
         try:

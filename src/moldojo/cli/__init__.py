@@ -29,9 +29,11 @@ from moldojo.cli import (
     vocab,
 )
 from moldojo.cli.common import OneLineErrorParser, add_shared_flags
-from moldojo.errors import MoldojoError
+from moldojo.errors import MoldojoError, printable
 
 __all__ = ["build_parser", "main"]
+
+_MESSAGE_CHARS = 2000  # longest error message printed; longer ones are cut
 
 VERBS = {
     "data": data,
@@ -76,7 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except MoldojoError as error:
             if args.verbose:
                 traceback.print_exc()
-            message = " ".join(str(error).split())
+            # The last guard on input text: one line, control characters escaped, bounded.
+            message = printable(" ".join(str(error).split()))
+            if len(message) > _MESSAGE_CHARS:
+                message = message[:_MESSAGE_CHARS] + "..."
             print(f"moldojo: error: {message}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
+import math
 from pathlib import Path
 from typing import Any, NoReturn
 
-from moldojo.errors import MoldojoError
+from moldojo.cli.output import OutputFile
+from moldojo.errors import MoldojoError, printable
 
 __all__ = [
+    "MAX_SEED",
     "OneLineErrorParser",
     "add_shared_flags",
+    "non_negative_float",
+    "positive_float",
+    "positive_int",
     "resolve_device",
+    "seed_int",
     "show_progress",
     "write_json",
 ]
@@ -23,7 +28,63 @@ class OneLineErrorParser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line on stderr, exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        # printable(): "unrecognized arguments" echoes the argument as typed, escapes and all.
+        self.exit(2, f"{self.prog}: error: {printable(message)} (see '{self.prog} --help')\n")
+
+
+# -- argparse types: a bad number is a usage error (exit 2, one line), not a traceback later ---
+
+#: Largest seed accepted: torch and NumPy take seeds of 64 bits, Python's int has no limit.
+MAX_SEED = 2**63 - 1
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid float value: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An integer of at least 1 (``--jobs``, ``-n``)."""
+    value = _integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """A seed: an integer from 0 to :data:`MAX_SEED`."""
+    value = _integer(text)
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 2**63-1, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number above 0 (``--max-minutes``)."""
+    value = _finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """A finite number of at least 0 (``--temperature``)."""
+    value = _finite(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
 
 
 def add_shared_flags(parser: argparse.ArgumentParser, *, suppress_defaults: bool) -> None:
@@ -45,7 +106,10 @@ def add_shared_flags(parser: argparse.ArgumentParser, *, suppress_defaults: bool
         "-q", "--quiet", action="store_true", default=default(False),
         help="only errors on stderr, no progress bars",
     )  # fmt: skip
-    group.add_argument("--seed", type=int, default=default(0), help="random seed (default 0)")
+    group.add_argument(
+        "--seed", type=seed_int, default=default(0),
+        help="random seed, 0 to 2**63-1 (default 0)",
+    )  # fmt: skip
     group.add_argument(
         "--device", choices=("auto", "cpu", "cuda"), default=default("auto"),
         help="where models run: auto picks cuda when available (default auto)",
@@ -68,13 +132,9 @@ def resolve_device(name: str) -> str:
     return name
 
 
-def write_json(data: Any, path: str | Path) -> None:
-    """Write JSON to a file, or to stdout when ``path`` is ``-``."""
-    text = json.dumps(data, indent=2) + "\n"
-    if str(path) == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        Path(path).write_text(text)
-    except OSError as error:
-        raise MoldojoError(f"cannot write {path}: {error.strerror}") from error
+def write_json(data: Any, path: str | Path | OutputFile) -> None:
+    """Write strict JSON (NaN and infinities as ``null``) to a file, or to stdout when ``path``
+    is ``-``, atomically. Verbs pass the :class:`OutputFile` they checked before their work."""
+    if not isinstance(path, OutputFile):
+        path = OutputFile(str(path), "--json", None if str(path) == "-" else Path(path))
+    path.write_json(data)

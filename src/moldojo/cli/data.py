@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 from collections import Counter
+from dataclasses import asdict
 
 import numpy as np
 from rdkit import Chem
 
 from moldojo.chem import GraphConfig
-from moldojo.cli.common import add_shared_flags, show_progress, write_json
+from moldojo.cli.common import add_shared_flags, positive_int, show_progress, write_json
+from moldojo.cli.output import OutputFile, output_file
 from moldojo.data import (
     DATASETS,
     CheckReport,
@@ -20,7 +22,7 @@ from moldojo.data import (
     load_dataset,
     resolve,
 )
-from moldojo.errors import InvalidSmilesError
+from moldojo.errors import InvalidSmilesError, printable, quote_input
 
 HELP = "dataset summaries and round-trip checks"
 _PERIODIC_TABLE = Chem.GetPeriodicTable()
@@ -58,20 +60,24 @@ def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--strict", action="store_true", help="stop at the first bad record")
     parser.add_argument(
-        "--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="J",
+        "--jobs", "-j", type=positive_int, default=os.cpu_count() or 1, metavar="J",
         help="worker processes (default: all cores)",
     )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
+    json_out = output_file(args.json, "--json", stdout=True)
     config = GraphConfig(aromaticity=args.aromaticity)
     sources = resolve(args.source, smiles_column=args.smiles_column)
     if args.data_command == "info":
-        return _info(args, config, sources)
-    return _check(args, config, sources)
+        return _info(args, config, sources, json_out)
+    return _check(args, config, sources, json_out)
 
 
-def _info(args: argparse.Namespace, config: GraphConfig, sources: list[SmilesSource]) -> int:
+def _info(
+    args: argparse.Namespace, config: GraphConfig, sources: list[SmilesSource],
+    json_out: OutputFile | None,
+) -> int:  # fmt: skip
     summaries = []
     for source in sources:
         dataset = load_dataset(
@@ -80,8 +86,8 @@ def _info(args: argparse.Namespace, config: GraphConfig, sources: list[SmilesSou
         summary = summarize(dataset)
         summaries.append(summary)
         print(format_summary(summary))
-    if args.json:
-        write_json(summaries[0] if len(summaries) == 1 else {"splits": summaries}, args.json)
+    if json_out is not None:
+        write_json(summaries[0] if len(summaries) == 1 else {"splits": summaries}, json_out)
     return 0
 
 
@@ -154,14 +160,19 @@ def _histogram(counts: dict[str, int], total: int, bins: int = 8, width: int = 4
     return out
 
 
-def _check(args: argparse.Namespace, config: GraphConfig, sources: list[SmilesSource]) -> int:
+def _check(
+    args: argparse.Namespace, config: GraphConfig, sources: list[SmilesSource],
+    json_out: OutputFile | None,
+) -> int:  # fmt: skip
     reports = []
     for source in sources:
         report = check_source(source, config=config, jobs=args.jobs, progress=show_progress(args))
         if args.strict and report.failures:
-            first = report.failures[0]
+            first = min(report.failures, key=lambda f: f.line)  # the first bad line of the file
+            detail = f" ({first.detail})" if first.detail else ""
             raise InvalidSmilesError(
-                f"{source.name}:{first.line}: {first.smiles!r}: {first.reason} {first.detail}",
+                f"{source.name}:{first.line}: {quote_input(first.smiles)}: {first.reason}"
+                f"{detail}; fix or remove the line, or leave out --strict",
                 first.reason,
             )
         reports.append(report)
@@ -172,11 +183,32 @@ def _check(args: argparse.Namespace, config: GraphConfig, sources: list[SmilesSo
             f"({report.roundtrip_ok / max(report.accepted, 1):.3%}), {skipped:,} skipped, "
             f"{report.molecules / max(report.seconds, 1e-9):,.0f} molecules/s"
         )
-        for failure in report.failures[:5]:
-            print(f"  line {failure.line}: {failure.reason}: {failure.smiles} {failure.detail}")
-    if args.json:
-        write_json(_combine(reports), args.json)
+        for line in _failure_lines(report):
+            print(line)
+    if json_out is not None:
+        write_json(_combine(reports), json_out)
     return 1 if any(r.roundtrip_failed for r in reports) else 0
+
+
+def _failure_lines(report: CheckReport) -> list[str]:
+    """Every failed round trip, one line each; then one line per skip reason: how many, their
+    first lines, the first one's text. Input text is quoted and cut (:func:`quote_input`)."""
+    out = [
+        f"  line {f.line}: roundtrip: {quote_input(f.smiles)}: {printable(f.detail)}"
+        for f in report.roundtrip_failures
+    ]
+    examples = report.skip_examples
+    for reason, count in sorted(report.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
+        of_reason = [f for f in examples if f.reason == reason]
+        shown = of_reason[:5]
+        lines = ", ".join(str(f.line) for f in shown) + (", ..." if count > len(shown) else "")
+        first = of_reason[0]
+        detail = f" ({printable(first.detail)})" if first.detail else ""
+        out.append(
+            f"  skipped {reason} {count:,} (line {lines}), e.g. line {first.line}: "
+            f"{quote_input(first.smiles)}{detail}"
+        )
+    return out
 
 
 def _combine(reports: list[CheckReport]) -> dict:
@@ -189,6 +221,8 @@ def _combine(reports: list[CheckReport]) -> dict:
     skipped: Counter[str] = Counter()
     for r in reports:
         skipped.update(r.skipped)
-    failures = [f for r in reports for f in r.to_json()["failures"]][:20]
+    # Every failed round trip (they set the exit status), then the first skipped records.
+    failures = [asdict(f) for r in reports for f in r.roundtrip_failures]
+    failures += [asdict(f) for r in reports for f in r.skip_examples][:20]
     return {**total, "skipped": dict(skipped), "failures": failures,
             "splits": {r.source: r.to_json() for r in reports}}  # fmt: skip

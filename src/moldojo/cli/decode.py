@@ -6,6 +6,8 @@ One SMILES per line, an empty line where decoding failed (counted on stderr).
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from moldojo.cli.common import show_progress
 from moldojo.cli.generate_common import (
@@ -16,7 +18,11 @@ from moldojo.cli.generate_common import (
     run_dir_and_file,
     write_smiles,
 )
+from moldojo.cli.output import output_file
 from moldojo.errors import MoldojoError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 HELP = "decode latent points into SMILES (default model: the shipped one)"
 
@@ -33,19 +39,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
+    output = output_file(args.output, "-o", stdout=True)
     run_dir, file = run_dir_and_file(args.paths, "a .npy file")
-    try:
-        z = np.load(file, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise MoldojoError(
-            f"{file}: not a NumPy .npy array of latent points (write one with 'moldojo encode')"
-        ) from error
+    z = read_latent_points(file)
     model = load_model(run_dir, args.device)
-    if z.ndim != 2 or z.shape[1] != model.latent_dim:
+    if z.shape[1] != model.latent_dim:
         raise MoldojoError(f"{file}: expected shape [B, {model.latent_dim}], got {list(z.shape)}")
     mode = decode_mode(model, args.mode)
     smiles = model.decode(z, mode=mode, progress=show_progress(args))
-    write_smiles(smiles, args.output, f"decoded ({mode_label(model, mode)})", smiles.failures)
+    write_smiles(smiles, output, f"decoded ({mode_label(model, mode)})", smiles.failures)
     return 0
+
+
+def read_latent_points(file: str) -> np.ndarray:
+    """The ``[B, D]`` float array of a ``.npy`` file.
+
+    Raises:
+        MoldojoError: the file is missing, is not a ``.npy`` array (an ``.npz`` archive, a
+            damaged file, pickled objects), or holds no 2-D array of floats.
+    """
+    import zipfile
+
+    import numpy as np
+
+    how = "write one with 'moldojo encode'"
+    if not Path(file).is_file():
+        raise MoldojoError(f"{file}: no such file ({how})")
+    try:
+        loaded = np.load(file, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise MoldojoError(f"{file}: not a NumPy .npy array of latent points ({how})") from error
+    if not isinstance(loaded, np.ndarray):  # np.load opens an .npz archive whatever its name
+        loaded.close()
+        raise MoldojoError(f"{file}: an .npz archive, not a .npy array of latent points ({how})")
+    if not np.issubdtype(loaded.dtype, np.floating):
+        raise MoldojoError(
+            f"{file}: latent points must be floating-point numbers, got dtype {loaded.dtype}"
+        )
+    if loaded.ndim != 2:
+        raise MoldojoError(
+            f"{file}: expected a 2-D array [B, latent_dim], got shape {list(loaded.shape)}"
+        )
+    return loaded

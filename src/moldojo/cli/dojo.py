@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from moldojo.cli.common import add_shared_flags, resolve_device, write_json
+from moldojo.cli.output import output_file
 
 HELP = "list the graph layers, or benchmark them"
 
@@ -38,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
         for name, spec in LAYERS.items():
             print(f"{name:<{width}}  {spec.cls:<22} {spec.description}")
         return 0
+    json_out = output_file(args.json, "--json", stdout=True)
     from moldojo.training.dojo import DojoConfig, format_table, run_dojo
 
     config = DojoConfig(
@@ -47,6 +49,6 @@ def run(args: argparse.Namespace) -> int:
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr))
     results = run_dojo(config, device=resolve_device(args.device), progress=progress)
     print(format_table(results, config))
-    if args.json:
-        write_json([r.__dict__ | {"speed_ratio": r.speed_ratio} for r in results], args.json)
+    if json_out is not None:
+        write_json([r.__dict__ | {"speed_ratio": r.speed_ratio} for r in results], json_out)
     return 0

@@ -14,7 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from moldojo.cli.common import resolve_device, show_progress, write_json
+from moldojo.chem.config import MAX_SMILES_LENGTH
+from moldojo.cli.common import positive_int, resolve_device, show_progress, write_json
+from moldojo.cli.output import output_dir, output_file
 from moldojo.errors import DatasetError
 
 HELP = "MOSES / GuacaMol metrics of generated SMILES"
@@ -44,28 +46,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="OUT", help="write the metrics as JSON ('-' = stdout)")
     parser.add_argument("--plots", metavar="DIR", help="write QED/logP/SA/weight histograms here")
     parser.add_argument(
-        "--jobs", type=int, default=None, metavar="J",
+        "--jobs", type=positive_int, default=None, metavar="J",
         help="worker processes for the RDKit work (default: all cores)",
     )  # fmt: skip
     parser.add_argument(
-        "--guacamol-samples", type=int, default=10_000, metavar="N",
+        "--guacamol-samples", type=positive_int, default=10_000, metavar="N",
         help="GuacaMol's number of samples (default 10000, as in its benchmark)",
     )  # fmt: skip
 
 
-def read_generated(path: str) -> list[str]:
-    """First whitespace-separated field of every line; an empty line is kept as ``""``."""
+def read_generated(path: str, max_length: int = MAX_SMILES_LENGTH) -> list[str]:
+    """First whitespace-separated field of every line; an empty line is kept as ``""``, and so
+    is a field longer than ``max_length`` characters: a failed sample, never given to RDKit,
+    counted in a warning. A byte-order mark is dropped."""
     file = Path(path)
+    if file.is_dir():
+        raise DatasetError(f"{path} is a directory; give a file of SMILES, one per line")
     if not file.is_file():
         raise DatasetError(f"{path}: no such file")
     opener = gzip.open if file.suffix == ".gz" else open
+    smiles: list[str] = []
+    too_long: list[int] = []
     try:
-        with opener(file, "rt", encoding="utf-8") as handle:
-            return [line.split()[0] if line.split() else "" for line in handle]
+        with opener(file, "rt", encoding="utf-8-sig") as handle:
+            for number, line in enumerate(handle, start=1):
+                fields = line.split(maxsplit=1)
+                text = fields[0] if fields else ""
+                if len(text) > max_length:
+                    too_long.append(number)
+                    text = ""
+                smiles.append(text)
     except UnicodeDecodeError as error:
         raise DatasetError(f"{path} is not a UTF-8 text file of SMILES ({error.reason})") from error
     except (OSError, EOFError) as error:
         raise DatasetError(f"cannot read {path}: {error}") from error
+    if too_long:
+        more = ", ..." if len(too_long) > 5 else ""
+        logger.warning(
+            "%s: %d lines longer than %s characters read as failed samples (line %s%s)",
+            path, len(too_long), f"{max_length:,}", ", ".join(map(str, too_long[:5])), more,
+        )  # fmt: skip
+    return smiles
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
     from moldojo.evaluation.reference import moses_reference, reference_from_source
     from moldojo.evaluation.training import training_set
 
+    json_out = output_file(args.json, "--json", stdout=True)
+    plots = output_dir(args.plots, "--plots")
     jobs = args.jobs or os.cpu_count() or 1
     if jobs < 1:
         raise DatasetError(f"--jobs must be at least 1, got {jobs}")
@@ -113,8 +136,8 @@ def run(args: argparse.Namespace) -> int:
             f"{result.n_distinct} distinct molecules",
             file=sys.stderr,
         )
-        if args.plots and result.n_valid:
-            from moldojo.evaluation.plots import plot_property_histograms
+        if plots is not None and result.n_valid:
+            from moldojo.evaluation.plots import property_histogram_pngs
 
             values = {
                 "QED": [r.qed for r in records if r.recanonical],
@@ -123,10 +146,10 @@ def run(args: argparse.Namespace) -> int:
                 "weight": [r.weight for r in records if r.recanonical],
             }
             arrays = {k: np.asarray(v, dtype=float) for k, v in values.items()}
-            written = plot_property_histograms(
-                arrays, test.properties, args.plots, reference_name=test.name
-            )
-            print(f"moldojo: wrote {len(written)} plots to {args.plots}", file=sys.stderr)
+            pngs = property_histogram_pngs(arrays, test.properties, reference_name=test.name)
+            for key, png in pngs.items():
+                plots.file(f"{key}.png").write_bytes(png)
+            print(f"moldojo: wrote {len(pngs)} plots to {plots}", file=sys.stderr)
     if args.suite in ("guacamol", "all"):
         from moldojo.evaluation.guacamol import guacamol_metrics
         from moldojo.evaluation.training import training_smiles
@@ -145,8 +168,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"moldojo: note: {note}", file=sys.stderr)
     _print_table(results)
     logger.info("evaluated in %.1f s", time.perf_counter() - start)
-    if args.json:
-        write_json({k: (None if _undefined(v) else v) for k, v in results.items()}, args.json)
+    if json_out is not None:
+        write_json(results, json_out)  # undefined (NaN) metrics are written as null
     return 0
 
 

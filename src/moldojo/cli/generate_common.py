@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from moldojo.cli.output import OutputFile
     from moldojo.models.generator import Generator
 
 __all__ = [
@@ -79,18 +79,20 @@ def report_failures(
 
 
 def write_smiles(
-    smiles: list[str | None], output: str | None, what: str, failures: Counter[str]
+    smiles: list[str | None], output: OutputFile | None, what: str, failures: Counter[str]
 ) -> None:
-    """One SMILES per line (empty for a failure) to ``output`` or stdout, then the counts line:
-    on stdout when the SMILES went to a file, else on stderr."""
+    """One SMILES per line (empty for a failure) to ``output`` (checked by
+    :func:`~moldojo.cli.output.output_file`) or stdout, then the counts line: on stdout when the
+    SMILES went to a file, else on stderr."""
     text = "".join((s or "") + "\n" for s in smiles)
-    if output:
-        Path(output).parent.mkdir(parents=True, exist_ok=True)
-        Path(output).write_text(text)
-        what = f"{what} -> {output}"
+    to_file = output is not None and not output.is_stdout
+    if output is not None:
+        output.write_text(text)
     else:
         sys.stdout.write(text)
-    report_failures(what, len(smiles), failures, to_stdout=bool(output))
+    if to_file:
+        what = f"{what} -> {output}"
+    report_failures(what, len(smiles), failures, to_stdout=to_file)
 
 
 def run_dir_and_file(paths: list[str], what: str) -> tuple[str | None, str]:

@@ -13,7 +13,6 @@ import io
 import os
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdkit import Chem
@@ -23,9 +22,10 @@ from moldojo.chem import parse_smiles
 from moldojo.chem.motifs import MotifTree, decompose
 from moldojo.chem.vocab import MotifCheckReport, MotifVocabulary, check_motifs
 from moldojo.cli.common import add_shared_flags, show_progress, write_json
+from moldojo.cli.output import OutputFile, output_file
 from moldojo.cli.vocab import positive_int
 from moldojo.data import resolve
-from moldojo.errors import MoldojoError
+from moldojo.errors import printable, quote_input
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -71,21 +71,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_shared_flags(show, suppress_defaults=True)
     show.add_argument("smiles", metavar="SMILES", help="the molecule")
-    show.add_argument("-o", "--output", required=True, metavar="PNG", help="picture to write")
+    show.add_argument("-o", "--output", required=True, metavar="PNG",
+                      help="picture to write (the format from the extension: .png, .jpg, .pdf, "
+                      "...)")  # fmt: skip
     show.add_argument("--vocab", metavar="VOCAB", help="decompose with this vocabulary")
 
 
 def run(args: argparse.Namespace) -> int:
-    vocab = MotifVocabulary.read(args.vocab) if args.vocab else None
     if args.motifs_command == "show":
-        return _show(args, vocab)
-    return _check(args, vocab)
+        output = output_file(args.output, "-o", image=True)
+        vocab = MotifVocabulary.read(args.vocab) if args.vocab else None
+        return _show(args, vocab, output)
+    json_out = output_file(args.json, "--json", stdout=True)
+    vocab = MotifVocabulary.read(args.vocab) if args.vocab else None
+    return _check(args, vocab, json_out)
 
 
 # -- check ---------------------------------------------------------------------------------------
 
 
-def _check(args: argparse.Namespace, vocab: MotifVocabulary | None) -> int:
+def _check(
+    args: argparse.Namespace, vocab: MotifVocabulary | None, json_out: OutputFile | None
+) -> int:
     reports = []
     show = show_progress(args)
     for source in resolve(args.source, smiles_column=args.smiles_column):
@@ -101,9 +108,10 @@ def _check(args: argparse.Namespace, vocab: MotifVocabulary | None) -> int:
         reports.append(report)
         print(_report_line(report))
         for failure in report.failures[:_FAILURES_SHOWN]:
-            print(f"  line {failure.line}: {failure.reason}: {failure.smiles} {failure.detail}")
-    if args.json:
-        write_json(_combine(reports), args.json)
+            print(f"  line {failure.line}: {failure.reason}: {quote_input(failure.smiles)} "
+                  f"{printable(failure.detail)}")  # fmt: skip
+    if json_out is not None:
+        write_json(_combine(reports), json_out)
     return 1 if any(r.roundtrip_failed for r in reports) else 0
 
 
@@ -144,14 +152,14 @@ def _combine(reports: list[MotifCheckReport]) -> dict:
 # -- show ----------------------------------------------------------------------------------------
 
 
-def _show(args: argparse.Namespace, vocab: MotifVocabulary | None) -> int:
+def _show(args: argparse.Namespace, vocab: MotifVocabulary | None, output: OutputFile) -> int:
     mol = parse_smiles(args.smiles)
     tree = decompose(mol, vocab)
     image = draw_motif_tree(mol, tree)
-    write_png(image, args.output)
+    output.write_image(image)
     for line in format_tree(tree):
         print(line)
-    print(f"wrote {args.output} ({image.width}x{image.height})")
+    print(f"wrote {output} ({image.width}x{image.height})")
     return 0
 
 
@@ -275,11 +283,3 @@ def _png(data: bytes) -> Image.Image:
     from PIL import Image
 
     return Image.open(io.BytesIO(data)).convert("RGB")
-
-
-def write_png(image: Image.Image, path: str | Path) -> None:
-    """Save a picture, as a one-line error when the path cannot be written."""
-    try:
-        image.save(path, format="PNG")
-    except (OSError, ValueError) as error:  # ValueError: a name PIL cannot take a format from
-        raise MoldojoError(f"cannot write {path}: {error}") from error

@@ -1,8 +1,10 @@
 """``moldojo train``: train a generative model into a run directory.
 
 The run directory receives the resolved ``config.toml``, ``metrics.jsonl`` (one line per step
-and per validation), ``checkpoints/last.pt`` (every epoch; what ``--resume`` reads), the final
-``model.pt`` and ``curves.png``.
+and per validation), ``checkpoints/last.pt`` (every epoch and every ``train.checkpoint_minutes``
+or ``train.checkpoint_steps``; what ``--resume`` reads), the final ``model.pt`` and
+``curves.png``. A directory that already holds a run is continued with ``--resume``, replaced
+with ``--overwrite``, and otherwise left alone.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from moldojo.cli.common import resolve_device, show_progress
+from moldojo.cli.common import positive_float, resolve_device, show_progress
 from moldojo.errors import ConfigError
 
 HELP = "train a generative model (two-step or hierarchical motif VAE) into a run directory"
@@ -32,18 +34,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, metavar="N", help="epochs (overrides the config)")
     parser.add_argument(
         "--max-minutes",
-        type=float,
+        type=positive_float,
         metavar="M",
         help="stop after M minutes (checkpoint written; --resume continues)",
     )
-    parser.add_argument(
-        "--resume", action="store_true", help="continue the run in RUN_DIR from checkpoints/last.pt"
-    )
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument(
+        "--resume", action="store_true",
+        help="continue the run in RUN_DIR from checkpoints/last.pt (only --epochs, --max-minutes "
+        "and train settings such as lr may change)",
+    )  # fmt: skip
+    again.add_argument(
+        "--overwrite", action="store_true",
+        help="replace the run already in RUN_DIR (without it, or --resume, one is never touched)",
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
+    from moldojo.cli.output import output_dir
     from moldojo.training.run import load_run_config, train, with_epochs
 
+    output_dir(args.out, "--out")  # one line, before any data is read, if RUN_DIR is unwritable
     out = Path(args.out)
     overrides = []
     if args.model:
@@ -62,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         config = load_run_config(args.config, [*overrides, *args.set])
     config = with_epochs(config, args.epochs)
     summary = train(
-        config, out, resume=args.resume, max_minutes=args.max_minutes,
+        config, out, resume=args.resume, overwrite=args.overwrite, max_minutes=args.max_minutes,
         device=resolve_device(args.device), progress=show_progress(args),
     )  # fmt: skip
     valid = ", ".join(f"{k} {v:.3f}" for k, v in summary.valid.items())

@@ -13,7 +13,8 @@ import sys
 from tqdm import tqdm
 
 from moldojo.chem.vocab import build_vocabulary
-from moldojo.cli.common import show_progress, write_json
+from moldojo.cli.common import positive_int, show_progress, write_json
+from moldojo.cli.output import output_file
 from moldojo.data import DATASETS, resolve
 
 HELP = "build the motif vocabulary of a dataset"
@@ -39,18 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--smiles-column", metavar="NAME", help="SMILES column of a CSV/TSV file")
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: an integer of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def run(args: argparse.Namespace) -> int:
+    output = output_file(args.output, "-o")
+    json_out = output_file(args.json, "--json", stdout=True)
     sources = resolve(args.source, smiles_column=args.smiles_column)
     records = [record for source in sources for record in source.records()]
     name = sources[0].name if len(sources) == 1 else args.source
@@ -63,11 +55,9 @@ def run(args: argparse.Namespace) -> int:
         vocab, stats = build_vocabulary(
             records, min_count=args.min_count, jobs=args.jobs, progress=bar.update, source=name
         )
-    vocab.write(args.output)
+    output.write_text(vocab.to_text())
     print(stats.summary())
-    print(
-        f"wrote {args.output}: {len(vocab):,} motifs, {vocab.num_configurations:,} configurations"
-    )
-    if args.json:
-        write_json(stats.to_json(), args.json)
+    print(f"wrote {output}: {len(vocab):,} motifs, {vocab.num_configurations:,} configurations")
+    if json_out is not None:
+        write_json(stats.to_json(), json_out)
     return 0

@@ -38,7 +38,7 @@ from moldojo.chem import (
 )
 from moldojo.data.packed import PackedGraphs
 from moldojo.data.sources import SmilesSource, resolve_one
-from moldojo.errors import InvalidMoleculeError, InvalidSmilesError
+from moldojo.errors import InvalidMoleculeError, InvalidSmilesError, clip_input, quote_input
 from moldojo.parallel import imap_chunks
 from moldojo.progress import progress_bar
 
@@ -58,11 +58,13 @@ CACHE_FORMAT = 1
 _EXAMPLES = 20  # bad records remembered (line, text, reason) for reports and --strict
 _LINES_PER_REASON = 5  # line numbers shown per skip reason
 _CHUNK = 1000  # records per worker task
+_NOT_PARSED = ("empty", "too_long", "unparsable")  # skip reasons of records RDKit did not read
 
 
 @dataclass(frozen=True)
 class Rejection:
-    """A skipped record: where it was, what it said, and why."""
+    """A skipped record: where it was, what it said (cut to 1,000 characters by
+    :func:`~moldojo.errors.clip_input`), and why."""
 
     line: int
     smiles: str
@@ -203,9 +205,9 @@ def load_dataset(
     if strict and report.examples:
         first = report.examples[0]
         raise InvalidSmilesError(
-            f"{source.name}:{first.line}: {first.smiles!r}: {SKIP_REASONS[first.reason]}"
-            f"{f' ({first.detail})' if first.detail else ''}; fix or remove the line, or leave "
-            "out --strict to skip bad lines",
+            f"{source.name}:{first.line}: {quote_input(first.smiles)}: "
+            f"{SKIP_REASONS[first.reason]}{f' ({first.detail})' if first.detail else ''}; "
+            "fix or remove the line, or leave out --strict to skip bad lines",
             first.reason,
         )
     if sum(report.skipped.values()):
@@ -264,8 +266,10 @@ def featurize(
 class CheckReport:
     """Result of :func:`check_source`: the graph round trip over every record.
 
-    ``failures`` lists the first bad records, skipped ones (with their skip reason) and round
-    trips that did not give the input back (reason ``roundtrip``), in file order.
+    ``failures`` lists every round trip that did not give the input back (reason
+    ``roundtrip``), in file order, then the first 20 skipped records and the first of each
+    other skip reason, in file order: the round-trip failures, which make ``moldojo data
+    check`` exit 1, cannot hide behind a file's unparsable lines.
     """
 
     source: str
@@ -280,13 +284,23 @@ class CheckReport:
     def accepted(self) -> int:
         """Parsed molecules that passed the filters (fragments, elements, size, features),
         i.e. those whose round trip was checked."""
-        filtered = sum(c for r, c in self.skipped.items() if r not in ("empty", "unparsable"))
+        filtered = sum(c for r, c in self.skipped.items() if r not in _NOT_PARSED)
         return self.parsed - filtered
 
     @property
     def roundtrip_failed(self) -> int:
         """Accepted molecules whose round trip did not give the input back."""
         return self.accepted - self.roundtrip_ok
+
+    @property
+    def roundtrip_failures(self) -> tuple[Rejection, ...]:
+        """Every failed round trip, in file order."""
+        return tuple(f for f in self.failures if f.reason == "roundtrip")
+
+    @property
+    def skip_examples(self) -> tuple[Rejection, ...]:
+        """The first skipped records, in file order."""
+        return tuple(f for f in self.failures if f.reason != "roundtrip")
 
     def to_json(self) -> dict:
         return {
@@ -317,7 +331,8 @@ def check_source(
     start = time.perf_counter()
     records = list(source.records())
     skipped: Counter[str] = Counter()
-    failures: list[Rejection] = []
+    roundtrip_failures: list[Rejection] = []
+    examples: list[Rejection] = []
     parsed = ok = 0
     bar = progress_bar(len(records), f"checking {source.name}", progress)
     worker = partial(_check_chunk, config=config)
@@ -326,14 +341,14 @@ def check_source(
             if outcome is None:
                 parsed += 1
                 ok += 1
-                continue
-            if outcome.reason == "roundtrip":
+            elif outcome.reason == "roundtrip":
                 parsed += 1
+                roundtrip_failures.append(outcome)
             else:
                 skipped[outcome.reason] += 1
-                parsed += outcome.reason not in ("empty", "unparsable")
-            if len(failures) < _EXAMPLES:
-                failures.append(outcome)
+                parsed += outcome.reason not in _NOT_PARSED
+                if len(examples) < _EXAMPLES or _first_of_reason(examples, outcome.reason):
+                    examples.append(outcome)
         bar.update(len(chunk))
     bar.close()
     return CheckReport(
@@ -342,7 +357,7 @@ def check_source(
         parsed=parsed,
         roundtrip_ok=ok,
         skipped=dict(skipped),
-        failures=tuple(failures),
+        failures=(*roundtrip_failures, *examples),
         seconds=time.perf_counter() - start,
     )
 
@@ -359,10 +374,10 @@ def _featurize_chunk(
             mol = parse_smiles(text, config)
             graph = mol_to_graph(mol, config)
         except InvalidSmilesError as error:
-            out.append((None, Rejection(line, text, error.reason, error.detail)))
+            out.append((None, Rejection(line, clip_input(text), error.reason, error.detail)))
             continue
         except InvalidMoleculeError as error:
-            out.append((None, Rejection(line, text, "unparsable", str(error))))
+            out.append((None, Rejection(line, clip_input(text), "unparsable", str(error))))
             continue
         out.append(((line, canonical_smiles(mol), graph), None))
     return out
@@ -374,7 +389,7 @@ def _check_chunk(records: Sequence[tuple[int, str]], config: GraphConfig) -> lis
         try:
             mol = parse_smiles(text, config)
         except InvalidSmilesError as error:
-            out.append(Rejection(line, text, error.reason, error.detail))
+            out.append(Rejection(line, clip_input(text), error.reason, error.detail))
             continue
         expected = canonical_smiles(mol)
         try:

@@ -113,6 +113,8 @@ def resolve(spec: str, *, smiles_column: str | None = None) -> list[SmilesSource
         return [_file_source(path, smiles_column)]
     name, _, split = spec.partition(":")
     if name not in DATASETS:
+        if path.is_dir():
+            raise DatasetError(f"{spec} is a directory; give a file of SMILES or a dataset name")
         if path.suffix or "/" in spec or "\\" in spec:
             raise DatasetError(f"{spec}: no such file")
         known = ", ".join(DATASETS)
@@ -242,10 +244,12 @@ def _file_source(path: Path, smiles_column: str | None) -> SmilesSource:
 
 
 def _open_text(path: Path) -> io.TextIOBase:
-    # Undecodable bytes become U+FFFD, so such a line is reported as unparsable, not a crash.
+    # Undecodable bytes become U+FFFD, so such a line is reported as unparsable, not a crash;
+    # utf-8-sig drops a byte-order mark (Excel writes one), which would stick to the first
+    # record or to the header's first column name.
     if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
-    return path.open(encoding="utf-8", errors="replace", newline="")
+        return gzip.open(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
+    return path.open(encoding="utf-8-sig", errors="replace", newline="")
 
 
 def _read_lines(path: Path) -> Iterator[tuple[int, str]]:

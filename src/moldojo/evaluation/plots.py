@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-__all__ = ["molecule_grid", "plot_property_histograms"]
+if TYPE_CHECKING:
+    from PIL import Image
+
+__all__ = [
+    "molecule_grid",
+    "molecule_grid_image",
+    "plot_property_histograms",
+    "property_histogram_pngs",
+]
 
 _TITLES = {"QED": "QED", "logP": "logP (Crippen)", "SA": "SA score", "weight": "molecular weight"}
 
@@ -21,14 +30,33 @@ def plot_property_histograms(
 ) -> list[Path]:
     """Write ``DIR/<property>.png`` for each property present in both mappings: overlaid density
     histograms on shared bins. Returns the files written."""
+    out_dir = Path(directory)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    pngs = property_histogram_pngs(generated, reference, reference_name=reference_name)
+    for key, data in pngs.items():
+        path = out_dir / f"{key}.png"
+        path.write_bytes(data)
+        written.append(path)
+    return written
+
+
+def property_histogram_pngs(
+    generated: Mapping[str, np.ndarray],
+    reference: Mapping[str, np.ndarray],
+    *,
+    reference_name: str = "reference",
+) -> dict[str, bytes]:
+    """The pictures of :func:`plot_property_histograms` as PNG bytes, by property, for a caller
+    that writes them itself."""
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")  # files only; never needs a display
     import matplotlib.pyplot as plt
 
-    out_dir = Path(directory)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+    pngs = {}
     for key, title in _TITLES.items():
         if key not in generated or key not in reference:
             continue
@@ -46,15 +74,24 @@ def plot_property_histograms(
         axes.set_ylabel("density")
         axes.legend(frameon=False, fontsize=8)
         figure.tight_layout()
-        path = out_dir / f"{key}.png"
-        figure.savefig(path)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
         plt.close(figure)
-        written.append(path)
-    return written
+        pngs[key] = buffer.getvalue()
+    return pngs
 
 
 def molecule_grid(smiles: list[str], path: str | Path, *, n: int = 24, per_row: int = 6) -> Path:
     """Draw the first ``n`` parseable molecules of ``smiles`` in a grid PNG; returns ``path``."""
+    image = molecule_grid_image(smiles, n=n, per_row=per_row)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+    return path
+
+
+def molecule_grid_image(smiles: list[str], *, n: int = 24, per_row: int = 6) -> Image.Image:
+    """The first ``n`` parseable molecules of ``smiles`` in a grid, each under its SMILES."""
     from rdkit import Chem
     from rdkit.Chem import Draw
 
@@ -62,9 +99,5 @@ def molecule_grid(smiles: list[str], path: str | Path, *, n: int = 24, per_row: 
 
     with quiet_rdkit():
         mols = [m for m in (Chem.MolFromSmiles(s) for s in smiles) if m is not None][:n]
-    image = Draw.MolsToGridImage(mols, molsPerRow=per_row, subImgSize=(250, 200),
-                                 legends=[Chem.MolToSmiles(m) for m in mols])  # fmt: skip
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path)
-    return path
+    return Draw.MolsToGridImage(mols, molsPerRow=per_row, subImgSize=(250, 200),
+                                legends=[Chem.MolToSmiles(m) for m in mols])  # fmt: skip

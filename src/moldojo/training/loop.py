@@ -3,18 +3,24 @@
 A model plugs in through a :class:`Task` (its batches, its loss, its validation); the loop
 owns the rest: epochs of shuffled batches, a KL weight from the schedule, gradient clipping,
 a line of ``metrics.jsonl`` per step, validation and a checkpoint at the end of each epoch,
-a wall-clock budget, ``resume``, training curves as a PNG, and a progress bar on stderr.
+checkpoints every few minutes or steps within an epoch, a wall-clock budget, ``resume``,
+training curves as a PNG, and a progress bar on stderr.
 
 A run directory holds::
 
     config.toml            the resolved run configuration (written by the caller)
     metrics.jsonl          one JSON object per step ("kind": "train") and per validation
-    checkpoints/last.pt    model, optimiser, step and position in the epoch: what resume reads
+    checkpoints/last.pt    model, optimiser, step and position in the epoch: what resume reads;
+                           written atomically (a temporary file renamed over it) after every
+                           epoch, every ``checkpoint_minutes`` / ``checkpoint_steps`` within one,
+                           and when the loop stops
     model.pt               the model alone, written whenever the loop stops: what load reads
     curves.png             losses, KL weight and validation metrics
 
 Shuffling is a function of ``(seed, epoch)`` and the noise of step ``s`` of ``(seed, s)``, so a
-resumed run takes exactly the batches and draws the uninterrupted run would have.
+resumed run takes exactly the batches and draws the uninterrupted run would have, whether
+it resumes at an epoch's end or in its middle. Rows of ``metrics.jsonl`` are flushed before each
+checkpoint; on resume, rows after the checkpoint's step, and a line torn by a kill, are dropped.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +37,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import torch
-from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 from torch import Tensor, nn
 
 from moldojo.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -57,6 +64,9 @@ class TrainConfig(Config):
         valid_molecules: validation molecules reconstructed after every epoch.
         valid_samples: molecules sampled from the prior after every epoch, for validity.
         jobs: worker processes for data preparation.
+        checkpoint_minutes: within an epoch, write ``checkpoints/last.pt`` when this many
+            minutes have passed since the last one (0: off), so that a crash loses little.
+        checkpoint_steps: within an epoch, write it every this many steps as well (0: off).
     """
 
     epochs: PositiveInt = 20
@@ -68,6 +78,8 @@ class TrainConfig(Config):
     valid_molecules: NonNegativeInt = 500
     valid_samples: NonNegativeInt = 500
     jobs: PositiveInt = 2
+    checkpoint_minutes: NonNegativeFloat = 5.0
+    checkpoint_steps: NonNegativeInt = 0
 
 
 class Task(Protocol):
@@ -134,7 +146,8 @@ def fit(
         seed: seeds shuffling and the reparameterisation noise.
         device: where the model trains.
         max_minutes: wall-clock budget of this call; None for no limit.
-        resume: continue from ``run_dir/checkpoints/last.pt``.
+        resume: continue from ``run_dir/checkpoints/last.pt`` (at an epoch's end or in its
+            middle, exactly as the uninterrupted run would have gone on).
         progress: progress bar; None shows one when stderr is a terminal.
         on_epoch: called with ``(epoch, valid_metrics)`` after each validation.
 
@@ -145,6 +158,7 @@ def fit(
     run_dir.mkdir(parents=True, exist_ok=True)
     last = run_dir / "checkpoints" / "last.pt"
     metrics_path = run_dir / "metrics.jsonl"
+    _remove_stale_temporaries(run_dir)
     model = task.model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     step, epoch, batch_in_epoch, valid = 0, 0, 0, {}
@@ -170,7 +184,11 @@ def fit(
     train_seconds, molecules = 0.0, 0
     stopped = "done"
 
+    saved_at = time.monotonic()  # when checkpoints/last.pt was last written
+
     def save(final: bool) -> None:
+        nonlocal saved_at
+        metrics.flush()  # every row up to this step is on disk before the checkpoint says so
         extra = {"epoch": epoch, "batch_in_epoch": batch_in_epoch, "valid": valid}
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         save_checkpoint(last, Checkpoint(
@@ -183,6 +201,17 @@ def fit(
                 model_kind=task.model_kind, config=run_config, state_dict=state,
                 vocabulary=task.vocabulary(), step=step, extra=extra,
             ))  # fmt: skip
+        saved_at = time.monotonic()
+
+    def checkpoint_due() -> bool:
+        """A checkpoint within the epoch (its end writes one anyway)."""
+        if batch_in_epoch >= num_batches:
+            return False
+        every = config.checkpoint_steps
+        if every and step % every == 0:
+            return True
+        minutes = config.checkpoint_minutes
+        return bool(minutes) and time.monotonic() - saved_at >= 60 * minutes
 
     with metrics_path.open("a") as metrics:
         while epoch < config.epochs and stopped == "done":
@@ -220,6 +249,8 @@ def fit(
                 metrics.write(json.dumps(row) + "\n")
                 bar.set_postfix(loss=f"{row['loss']:.3g}", kl=f"{row['kl']:.3g}", refresh=False)
                 bar.update(1)
+                if checkpoint_due():
+                    save(final=False)
             bar.close()
             if batch_in_epoch == num_batches:
                 epoch, batch_in_epoch = epoch + 1, 0
@@ -235,7 +266,7 @@ def fit(
                 on_epoch(epoch, valid)
             save(final=False)
             plot_curves(metrics_path, run_dir / "curves.png")
-    save(final=True)
+        save(final=True)
     model.eval()
     return TrainSummary(
         steps=step,
@@ -257,12 +288,45 @@ def _peak_rss_mb() -> float:
 
 
 def _truncate_metrics(path: Path, step: int) -> None:
-    """Drop rows written after the checkpoint a resumed run starts from."""
+    """Drop rows written after the checkpoint a resumed run starts from, and lines that are not
+    JSON rows (the last one torn by a kill mid-write), with a warning."""
     if not path.exists():
         return
-    kept = [line for line in path.read_text().splitlines()
-            if line.strip() and json.loads(line).get("step", 0) <= step]  # fmt: skip
-    path.write_text("".join(line + "\n" for line in kept))
+    kept = []
+    for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            row = None
+        if not isinstance(row, dict):
+            log.warning("%s, line %d: not a complete row (the run was killed while writing it?); "
+                        "dropped", path, number)  # fmt: skip
+            continue
+        if row.get("step", 0) <= step:
+            kept.append(line)
+    tmp = temporary_path(path)
+    tmp.write_text("".join(line + "\n" for line in kept))
+    os.replace(tmp, path)
+
+
+def temporary_path(path: Path) -> Path:
+    """Where to write a run directory's file before renaming it over ``path``, so that a kill
+    mid-write never leaves it torn: ``.NAME.PID.tmp``, the form of
+    :func:`~moldojo.checkpoint.save_checkpoint`'s temporaries."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def _remove_stale_temporaries(run_dir: Path) -> None:
+    """Remove the temporary files of writes that a kill interrupted (``.NAME.*.tmp``, see
+    :func:`temporary_path`)."""
+    names = ("checkpoints/last.pt", "model.pt", "metrics.jsonl", "curves.png", "config.toml")
+    for name in names:
+        parent, _, base = name.rpartition("/")
+        for stale in (run_dir / parent).glob(f".{base}.*.tmp"):
+            log.info("removing %s, left by a write that was interrupted", stale)
+            stale.unlink(missing_ok=True)
 
 
 def plot_curves(metrics_path: str | Path, out: str | Path) -> None:
@@ -296,8 +360,10 @@ def plot_curves(metrics_path: str | Path, out: str | Path) -> None:
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(out, dpi=80)
+    tmp = temporary_path(Path(out))
+    fig.savefig(tmp, dpi=80, format="png")
     plt.close(fig)
+    os.replace(tmp, out)
 
 
 def _smooth(values: list[float], width: int) -> np.ndarray:

@@ -1,20 +1,26 @@
 """A training run from its configuration: data, model, loop, run directory.
 
-``moldojo train`` is a thin wrapper around :func:`train`.
+``moldojo train`` is a thin wrapper around :func:`train`, which checks what it can before
+reading any data or writing anything: a run directory already holding a run is never replaced
+without ``overwrite``; ``resume`` needs a checkpoint that loads, of the same model kind, and
+changes nothing but the settings in :data:`RESUMABLE`; a vocabulary file must read.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from pydantic import Field, create_model, field_validator
 
-from moldojo.checkpoint import load_checkpoint, upgrade_run_config
+from moldojo.checkpoint import Checkpoint, load_checkpoint, upgrade_run_config
 from moldojo.chem import GraphConfig
+from moldojo.chem.vocab import MotifVocabulary
 from moldojo.config import (
     Config,
     apply_overrides,
@@ -26,16 +32,32 @@ from moldojo.config import (
 )
 from moldojo.data import DATASETS, load_dataset
 from moldojo.data.sources import resolve_one
-from moldojo.errors import DatasetError
+from moldojo.errors import CheckpointError, ConfigError, DatasetError
 from moldojo.models.registry import kinds, model_kind
 from moldojo.models.task import TrainingInputs, VocabularyConfig
-from moldojo.training.loop import TrainConfig, TrainSummary, fit
+from moldojo.training.loop import TrainConfig, TrainSummary, fit, temporary_path
 
-__all__ = ["RunConfig", "RunSettings", "load_run_config", "train"]
+__all__ = ["RESUMABLE", "RUN_FILES", "RunConfig", "RunSettings", "check_resume",
+           "load_run_config", "train"]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
 _HELD_OUT = 1000  # validation molecules split off a training file that has no valid split
+
+#: The settings a resumed run may change: how long and how fast it trains, what it measures, how
+#: often it saves. The others made the weights and the position in the epoch that the checkpoint
+#: holds: the model kind and its section, ``vocabulary``, ``data``, ``valid`` and ``seed`` (which
+#: molecules are trained on, in which order), ``train.batch_size`` (the position in the epoch).
+RESUMABLE: tuple[str, ...] = (
+    "train.epochs", "train.lr", "train.lr_decay", "train.clip_norm", "train.kl",
+    "train.valid_molecules", "train.valid_samples", "train.jobs", "train.checkpoint_minutes",
+    "train.checkpoint_steps",
+)  # fmt: skip
+
+#: What a run directory holds (:mod:`moldojo.training.loop`); any of them means a run is there.
+RUN_FILES: tuple[str, ...] = (
+    "config.toml", "metrics.jsonl", "model.pt", "curves.png", "checkpoints/last.pt",
+)  # fmt: skip
 
 
 class RunSettings(Config):
@@ -106,17 +128,45 @@ def train(
     run_dir: str | Path,
     *,
     resume: bool = False,
+    overwrite: bool = False,
     max_minutes: float | None = None,
     device: str = "cpu",
     progress: bool | None = None,
 ) -> TrainSummary:
     """Train a model as ``config`` says, into ``run_dir``.
 
-    With ``resume`` the model's vocabulary (atom types, motifs) comes from the checkpoint, so
-    that its output layers keep their meaning even if the data changed.
+    Everything that can be checked is checked before any data is read or anything written (see
+    the module docstring); ``config.toml`` is written, and with ``overwrite`` the old run's files
+    removed, only once the data is read and the model built.
+
+    Args:
+        config: the run configuration.
+        run_dir: the run directory: missing, empty, or (with ``resume`` or ``overwrite``)
+            holding a run.
+        resume: continue the run in ``run_dir`` from ``checkpoints/last.pt``, with the model's
+            vocabulary (atom types, motifs) from the checkpoint.
+        overwrite: replace the run in ``run_dir``.
+        max_minutes: wall-clock budget; None for no limit.
+        device: where the model trains.
+        progress: progress bars; None shows them when stderr is a terminal.
+
+    Raises:
+        ConfigError: ``run_dir`` holds a run and neither ``resume`` nor ``overwrite`` is given
+            (or both are); ``resume`` with a different model kind or a changed setting outside
+            :data:`RESUMABLE`.
+        CheckpointError: ``resume`` without a checkpoint that loads.
+        VocabularyError: ``vocabulary.path`` is not a vocabulary file.
     """
     run_dir = Path(run_dir)
     kind = model_kind(config.model)
+    if resume and overwrite:
+        raise ConfigError("--resume continues the run, --overwrite replaces it: give one of them")
+    if resume:
+        checkpoint = check_resume(config, run_dir)
+    else:
+        old_files = _old_run_files(run_dir, overwrite)
+        if config.vocabulary.path:
+            MotifVocabulary.read(config.vocabulary.path)  # one line now, not after the data
     torch.manual_seed(config.seed)
     graph_config = GraphConfig()
     train_spec, valid_spec = _splits(config.data)
@@ -138,20 +188,71 @@ def train(
         raise DatasetError(f"{config.data}: no training molecules left")
     valid_rows = np.random.default_rng(config.seed).permutation(len(valid_smiles))
     valid_smiles = [valid_smiles[i] for i in np.sort(valid_rows[: config.train.valid_molecules])]
-    last = run_dir / "checkpoints" / "last.pt"
-    saved = load_checkpoint(last).vocabulary if resume and last.exists() else None
+    saved = checkpoint.vocabulary if resume else None
     task = kind.training_task(TrainingInputs(
         config=getattr(config, kind.section), vocabulary=config.vocabulary, dataset=train_set,
         rows=train_rows, valid_smiles=valid_smiles, saved_vocabulary=saved,
         graph_config=graph_config, source=config.data, seed=config.seed, jobs=config.train.jobs,
         valid_samples=config.train.valid_samples, device=device, progress=progress,
     ))  # fmt: skip
+    if not resume and old_files:
+        log.info("%s: replacing the run there (--overwrite)", run_dir)
+        for name in reversed(old_files):  # last.pt first: never a checkpoint without config
+            (run_dir / name).unlink(missing_ok=True)
     run_dir.mkdir(parents=True, exist_ok=True)
-    dump_config(config, run_dir / "config.toml")
+    tmp = dump_config(config, temporary_path(run_dir / "config.toml"))
+    os.replace(tmp, run_dir / "config.toml")  # never torn, even by a kill mid-write
     return fit(
         task, config.train, run_dir, run_config=config_to_dict(config), seed=config.seed,
         device=device, max_minutes=max_minutes, resume=resume, progress=progress,
     )  # fmt: skip
+
+
+def check_resume(config: RunSettings, run_dir: str | Path) -> Checkpoint:
+    """The checkpoint a resumed run continues from, once it is known that ``config`` may continue
+    it: same model kind, and no setting but those in :data:`RESUMABLE` changed.
+
+    Raises:
+        CheckpointError: ``run_dir/checkpoints/last.pt`` is missing or does not load.
+        ConfigError: ``config`` names another model kind or changes another setting.
+    """
+    last = Path(run_dir) / "checkpoints" / "last.pt"
+    if not last.exists():
+        raise CheckpointError(
+            f"cannot resume: {last} does not exist (the run stopped before its first checkpoint, "
+            "or RUN_DIR is not a run); start it again with --overwrite instead of --resume"
+        )
+    checkpoint = load_checkpoint(last)
+    if checkpoint.model_kind != config.model:
+        raise ConfigError(
+            f"cannot resume {run_dir} as a {config.model} model: it holds a "
+            f"{checkpoint.model_kind} model; leave out --model, or train a new run elsewhere "
+            "(another --out)"
+        )
+    try:
+        trained = config_from_dict(RunConfig, checkpoint.config, source=str(last))
+    except ConfigError as error:
+        raise CheckpointError(f"cannot resume: the run configuration saved in {last} does not "
+                              f"read in this moldojo: {error}") from error  # fmt: skip
+    before, after = _flat(config_to_dict(trained)), _flat(config_to_dict(config))
+    others = [model_kind(k).section for k in kinds() if k != config.model]
+    for key in sorted(before.keys() | after.keys()):
+        if key.split(".", 1)[0] in others or any(
+            key == k or key.startswith(k + ".") for k in RESUMABLE
+        ):
+            continue  # another model kind's section, or a setting a resumed run may change
+        old, new = before.get(key, "<unset>"), after.get(key, "<unset>")
+        if old != new:
+            allowed = ", ".join(k.removeprefix("train.") for k in RESUMABLE)
+            section = model_kind(config.model).section
+            raise ConfigError(
+                f"cannot resume {run_dir} with {key} = {new!r}: the run was trained with "
+                f"{key} = {old!r}. A resumed run may change only --epochs, --max-minutes and "
+                f"train.{{{allowed}}}; the [{section}] and [vocabulary] sections, data, valid, "
+                "seed and train.batch_size are the run's. Leave out that --set (or restore "
+                "config.toml), or train a new run elsewhere (another --out)"
+            )
+    return checkpoint
 
 
 def with_epochs(config: RunSettings, epochs: int | None) -> RunSettings:
@@ -159,6 +260,28 @@ def with_epochs(config: RunSettings, epochs: int | None) -> RunSettings:
     if epochs is None:
         return config
     return replace_config(config, train=replace_config(config.train, epochs=epochs))
+
+
+def _old_run_files(run_dir: Path, overwrite: bool) -> list[str]:
+    """The files of a run already in ``run_dir`` (what ``overwrite`` removes)."""
+    found = [name for name in RUN_FILES if (run_dir / name).exists()]
+    if found and not overwrite:
+        raise ConfigError(
+            f"{run_dir} already holds a run ({', '.join(found)}); continue it with --resume, "
+            "replace it with --overwrite, or train into another --out"
+        )
+    return found
+
+
+def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 def _splits(data: str) -> tuple[str, str | None]:

@@ -3,6 +3,8 @@
 * :mod:`~moldojo.models.hier.config`: its hyperparameters;
 * :mod:`~moldojo.models.hier.records`: the motif vocabulary as arrays and each molecule's motif
   tree as the arrays a training step reads;
+* :mod:`~moldojo.models.hier.decoding`: the decode state machine (a molecule built motif by
+  motif, and every rule of what may come next), shared by teacher forcing and inference;
 * :mod:`~moldojo.models.hier.network`: the network (encoder, decoder heads, loss);
 * :mod:`~moldojo.models.hier.generator`: SMILES in, SMILES out (decoding motif by motif);
 * :mod:`~moldojo.models.hier.task`: its training task.

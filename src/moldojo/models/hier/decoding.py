@@ -131,7 +131,9 @@ class DecodeState:
         atom_hs: per atom, hydrogens left (valence minus the bond orders placed so far).
         atom_attach: per atom, whether it is an attachment atom of a placed motif.
         bonds: ``(atom, atom, order)`` of each bond, in the order placed.
-        neighbours: per atom, ``(atom, order)`` of each bond, in the order placed.
+        neighbours: per atom, the atom at the other end of each of its bonds, in the order
+            placed; neighbour_orders: the orders of those bonds (plain integers, no tuples:
+            fewer objects for the garbage collector to walk).
     """
 
     def __init__(self, tables: MotifTables) -> None:
@@ -149,7 +151,8 @@ class DecodeState:
         self.atom_hs: list[int] = []
         self.atom_attach: list[bool] = []
         self.bonds: list[tuple[int, int, int]] = []
-        self.neighbours: list[list[tuple[int, int]]] = []
+        self.neighbours: list[list[int]] = []
+        self.neighbour_orders: list[list[int]] = []
 
     # -- events --------------------------------------------------------------------------------
 
@@ -171,7 +174,7 @@ class DecodeState:
     def _add(self, config: int, parent: int, parent_pos: int, attach_pos: int) -> int:
         parts = self._parts[config]
         atom_type, atom_hs, atom_attach = self.atom_type, self.atom_hs, self.atom_attach
-        neighbours = self.neighbours
+        neighbours, orders = self.neighbours, self.neighbour_orders
         attach = parts.attach
         index = []
         for p, (t, hs) in enumerate(zip(parts.type, parts.hs, strict=True)):
@@ -184,14 +187,17 @@ class DecodeState:
                 atom_hs.append(hs)
                 atom_attach.append(False)
                 neighbours.append([])
+                orders.append([])
             index.append(a)
         for p in attach:
             atom_attach[index[p]] = True
         for x, y, o in parts.bonds:
             a, b = index[x], index[y]
             self.bonds.append((a, b, o))
-            neighbours[a].append((b, o))
-            neighbours[b].append((a, o))
+            neighbours[a].append(b)
+            neighbours[b].append(a)
+            orders[a].append(o)
+            orders[b].append(o)
         opened = set(attach)
         if parent >= 0:
             self.open[parent].discard(parent_pos)
@@ -213,10 +219,6 @@ class DecodeState:
     def top(self) -> int:
         """The node on top of the stack: the parent of the next child."""
         return self.stack[-1]
-
-    def attachment_positions(self) -> tuple[int, ...]:
-        """Every attachment position of the top motif, merged or not, ascending."""
-        return self._parts[self.config[self.stack[-1]]].attach
 
     def parent_candidates(self) -> list[int]:
         """Positions of the top motif's attachment atoms a child may merge with: the open ones
@@ -283,14 +285,16 @@ class DecodeState:
             for _ in range(radius):
                 nxt = []
                 for a in frontier:
-                    for b, _ in neighbours[a]:
+                    for b in neighbours[a]:
                         if b not in seen:
                             seen.add(b)
                             nxt.append(b)
                 frontier = nxt
             atoms = sorted(seen)
         local = {a: i for i, a in enumerate(atoms)}
-        bonds = [(i, local[b], o) for i, a in enumerate(atoms) for b, o in neighbours[a]
+        orders = self.neighbour_orders
+        bonds = [(i, local[b], o) for i, a in enumerate(atoms)
+                 for b, o in zip(neighbours[a], orders[a], strict=True)
                  if a < b and b in local]  # fmt: skip
         return Ball(atoms, local, bonds)
 

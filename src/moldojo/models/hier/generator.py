@@ -1,8 +1,10 @@
 """The hierarchical motif VAE as a molecule generator: SMILES in, SMILES out.
 
 Decoding runs all molecules of a batch together: each step is one pass of the decoder's networks
-over every molecule still decoding, and the stack bookkeeping (which motif is on top, which of
-its attachment atoms are still open, hydrogens left on each atom) is plain Python per molecule.
+over every molecule still decoding, and every rule of what may come next (which motif is on top,
+which of its attachment atoms are still open, hydrogens left on each atom, the candidate pairs)
+is the molecule's :class:`~moldojo.models.hier.decoding.DecodeState`, the state machine that
+teacher forcing replays (:func:`~moldojo.models.hier.records.tree_record`).
 Every merge keeps valences, so decoded molecules are valid by construction; assembly is still
 checked (:func:`~moldojo.chem.motifs.tree_graph`) and any failure counted.
 """
@@ -100,28 +102,57 @@ def to_batch(pack: RecordPack, indices: np.ndarray, tables: MotifTables) -> Hier
     configuration candidates of every motif to predict and the decoder's atom graph (partial
     molecules, then the child configurations' graphs)."""
     a = pack.collate(indices)
-    n = len(indices)
     t = tables.num_atom_types
-    a["atom_x"] = atom_features(a["atom_type"], a["atom_hs"], a["atom_attach"], t)
-    a["root"] = np.flatnonzero(a["parent"] < 0)
-    target = np.concatenate([a["root"], a["ce_child"]])
+    root = np.flatnonzero(a["parent"] < 0)
+    target = np.concatenate([root, a["ce_child"]])
     motif = a["motif_id"][target]
     sizes = tables.motif_ptr[motif + 1] - tables.motif_ptr[motif]
-    a["config_candidates"] = ranges(tables.motif_ptr[motif], sizes)
-    a["config_row"] = np.repeat(np.arange(len(target)), sizes)
     # decoder atom graph: partial molecules, then the configuration graphs of the children
     pm = a["pm_atom"]
     x_pm = atom_features(a["atom_type"][pm], a["pm_hs"], a["atom_attach"][pm], t)
-    configs = np.unique(a["config_id"][a["ce_child"]])
-    graph = tables.config_graph(configs)
+    graph = tables.config_graph(np.unique(a["config_id"][a["ce_child"]]))
     x_cfg = atom_features(graph["type"], graph["hs"], graph["attach"], t)
     shift = len(pm)
-    a["dec_x"] = np.concatenate([x_pm, x_cfg])
-    a["dec_src"] = np.concatenate([a["pm_src"], graph["src"] + shift])
-    a["dec_dst"] = np.concatenate([a["pm_dst"], graph["dst"] + shift])
-    a["dec_order"] = np.concatenate([a["pm_order"], graph["order"]])
-    a["pair_child_row"] = shift + np.searchsorted(graph["atom"], a["pair_child"])
-    return HierBatch({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in a.items()}, n)
+
+    def tensor(values: np.ndarray) -> Tensor:
+        return torch.from_numpy(np.ascontiguousarray(values))
+
+    return HierBatch(
+        num_molecules=len(indices),
+        atom_x=tensor(atom_features(a["atom_type"], a["atom_hs"], a["atom_attach"], t)),
+        bond_src=tensor(a["bond_src"]),
+        bond_dst=tensor(a["bond_dst"]),
+        bond_order=tensor(a["bond_order"]),
+        motif_id=tensor(a["motif_id"]),
+        config_id=tensor(a["config_id"]),
+        motif_id_mol=tensor(a["motif_id_mol"]),
+        root=tensor(root),
+        edge_src=tensor(a["edge_src"]),
+        edge_dst=tensor(a["edge_dst"]),
+        edge_dist=tensor(a["edge_dist"]),
+        member_node=tensor(a["member_node"]),
+        member_atom=tensor(a["member_atom"]),
+        pt_node=tensor(a["pt_node"]),
+        pt_node_mol=tensor(a["pt_node_mol"]),
+        pt_src=tensor(a["pt_src"]),
+        pt_dst=tensor(a["pt_dst"]),
+        pt_dist=tensor(a["pt_dist"]),
+        ev_top=tensor(a["ev_top"]),
+        ev_pop=tensor(a["ev_pop"]),
+        ce_top=tensor(a["ce_top"]),
+        ce_top_mol=tensor(a["ce_top_mol"]),
+        ce_child=tensor(a["ce_child"]),
+        config_candidates=tensor(ranges(tables.motif_ptr[motif], sizes)),
+        config_row=tensor(np.repeat(np.arange(len(target)), sizes)),
+        dec_x=tensor(np.concatenate([x_pm, x_cfg])),
+        dec_src=tensor(np.concatenate([a["pm_src"], graph["src"] + shift])),
+        dec_dst=tensor(np.concatenate([a["pm_dst"], graph["dst"] + shift])),
+        dec_order=tensor(np.concatenate([a["pm_order"], graph["order"]])),
+        pair_event=tensor(a["pair_event"]),
+        pair_parent=tensor(a["pair_parent"]),
+        pair_child_row=tensor(shift + np.searchsorted(graph["atom"], a["pair_child"])),
+        pair_label=tensor(a["pair_label"]),
+    )
 
 
 # -- decoding ------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ at once (one pass per network), losses summed per molecule and averaged over the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 from torch import Tensor, nn
@@ -58,22 +58,83 @@ __all__ = ["BOND_ORDERS", "HierBatch", "HierVAE", "MLP", "scatter_log_softmax"]
 BOND_ORDERS = 3
 
 
-@dataclass
+@dataclass(frozen=True)
 class HierBatch:
-    """One training batch: :meth:`RecordPack.collate`'s arrays as tensors, plus the atom
-    features and the child configurations' graphs (see :mod:`moldojo.models.hier.records`)."""
+    """What the network reads of a batch of molecules, built by
+    :func:`~moldojo.models.hier.generator.to_batch` from their records (what each array means:
+    :mod:`moldojo.models.hier.records`). Index tensors are ``long`` and point at rows of this
+    batch; flags are ``bool``; features ``float32``.
 
-    arrays: dict[str, Tensor]
+    Sizes: ``B`` molecules; ``N`` atoms and ``E`` bonds; ``K`` motif nodes, ``T`` tree edges
+    and ``A`` (node, atom) memberships; ``P`` partial-tree rows and ``Q`` their edges; ``V``
+    events, ``C`` of them child events; ``R = B + C`` motifs to predict (roots, then children)
+    and ``S`` candidate configurations; ``D`` decoder atom rows (partial-molecule balls, then
+    the child configurations' atoms) and ``F`` their bonds; ``X`` candidate attachment pairs.
+
+    Attributes:
+        num_molecules: ``B``.
+        atom_x: ``[N, atom_dim]`` atom features (type one-hot, hydrogens, attachment flag).
+        bond_src, bond_dst: ``[E]`` atoms of each bond (once each); bond_order: ``[E]`` 1-3.
+        motif_id, config_id: ``[K]`` motif and configuration of each node.
+        motif_id_mol: ``[K]`` molecule of each node.
+        root: ``[B]`` node of each molecule's root.
+        edge_src, edge_dst, edge_dist: ``[T]`` ancestor, descendant and their distance (1 for
+            a tree edge).
+        member_node, member_atom: ``[A]`` each node's atoms.
+        pt_node, pt_node_mol: ``[P]`` node and molecule of each partial-tree row.
+        pt_src, pt_dst, pt_dist: ``[Q]`` edges between partial-tree rows, and distances.
+        ev_top: ``[V]`` partial-tree row of the top motif at each event; ev_pop: ``[V]`` pop.
+        ce_top, ce_top_mol: ``[C]`` partial-tree row of the parent at each child event, and
+            its molecule; ce_child: ``[C]`` node of the child.
+        config_candidates: ``[S]`` candidate configurations of each motif to predict;
+            config_row: ``[S]`` which (of ``R``) each is a candidate for.
+        dec_x: ``[D, atom_dim]`` atom features of the decoder's AtomMPN graph.
+        dec_src, dec_dst, dec_order: ``[F]`` its bonds.
+        pair_event: ``[X]`` child event of each candidate pair; pair_parent,
+            pair_child_row: ``[X]`` decoder rows of its parent atom and child atom;
+            pair_label: ``[X]`` the right pair.
+    """
+
     num_molecules: int
-
-    def __getattr__(self, name: str) -> Tensor:
-        try:
-            return self.__dict__["arrays"][name]
-        except KeyError as error:
-            raise AttributeError(name) from error
+    atom_x: Tensor
+    bond_src: Tensor
+    bond_dst: Tensor
+    bond_order: Tensor
+    motif_id: Tensor
+    config_id: Tensor
+    motif_id_mol: Tensor
+    root: Tensor
+    edge_src: Tensor
+    edge_dst: Tensor
+    edge_dist: Tensor
+    member_node: Tensor
+    member_atom: Tensor
+    pt_node: Tensor
+    pt_node_mol: Tensor
+    pt_src: Tensor
+    pt_dst: Tensor
+    pt_dist: Tensor
+    ev_top: Tensor
+    ev_pop: Tensor
+    ce_top: Tensor
+    ce_top_mol: Tensor
+    ce_child: Tensor
+    config_candidates: Tensor
+    config_row: Tensor
+    dec_x: Tensor
+    dec_src: Tensor
+    dec_dst: Tensor
+    dec_order: Tensor
+    pair_event: Tensor
+    pair_parent: Tensor
+    pair_child_row: Tensor
+    pair_label: Tensor
 
     def to(self, device: torch.device | str) -> HierBatch:
-        return HierBatch({k: v.to(device) for k, v in self.arrays.items()}, self.num_molecules)
+        """The same batch with every tensor on ``device``."""
+        moved = {f.name: getattr(self, f.name) for f in fields(self)}
+        return HierBatch(**{k: v.to(device) if isinstance(v, Tensor) else v
+                            for k, v in moved.items()})  # fmt: skip
 
 
 class MLP(nn.Sequential):

@@ -6,7 +6,8 @@ build motifs: each configuration's atoms (their *atom type*, the ``(element, cha
 radicals)`` code), Kekule bonds, valences and attachment atoms.
 
 :func:`tree_record` writes one molecule's tree as everything a training step needs, computed
-once per molecule so that batching is array slicing:
+once per molecule so that batching is array slicing, by replaying the molecule's own choices
+through the decoder's state machine (:class:`~moldojo.models.hier.decoding.DecodeState`):
 
 * the atom graph, atoms numbered as the decoder places them: motif by motif in **depth-first
   preorder**, each motif's new atoms in its configuration order (a child's attachment atom is
@@ -21,7 +22,10 @@ once per molecule so that batching is array slicing:
   partial molecule before child ``c``), each a small graph, so that one batched pass of the
   decoder's networks gives the states of every step of every molecule;
 * per child event, the candidate attachment pairs (parent attachment atom, child attachment
-  atom) of the same atom type whose merge keeps valences, and which one is right.
+  atom) of the same atom type whose merge keeps valences, and which one is right. The parent
+  atoms offered are all the parent's attachment atoms, merged or not; inference offers only the
+  open ones while any is left (:meth:`~moldojo.models.hier.decoding.DecodeState.parent_candidates`),
+  a difference ``tests/models/hier/test_decoding.py`` measures.
 
 :class:`RecordPack` packs records and collates any subset into one batch of arrays, offsetting
 indices without a loop over molecules.
@@ -346,9 +350,9 @@ def tree_record(
         ev_top.append(parent[c])
         ev_pop.append(False)
         node, cc = nodes[c], config[c]
-        # Teacher forcing offers every attachment atom of the parent, merged or not (inference
-        # offers DecodeState.parent_candidates: tests/models/hier/test_decoding.py).
-        positions = state.attachment_positions()
+        # The parent atoms inference would offer here (the open attachment atoms while any is
+        # left): the targets train exactly the choices decoding makes.
+        positions = state.parent_candidates()
         ball = state.ball(positions, radius)
         rows = len(pm_atom)
         hs = state.atom_hs
