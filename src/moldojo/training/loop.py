@@ -232,7 +232,8 @@ def fit(
                 ]
                 batch = task.batch(rows).to(device)
                 beta = config.kl(step)
-                generator.manual_seed(seed * 1_000_003 + step)
+                # mod 2**64: torch takes 64-bit seeds, --seed goes up to 2**63-1
+                generator.manual_seed((seed * 1_000_003 + step) % 2**64)
                 parts = task.loss(batch, beta, generator)
                 optimizer.zero_grad(set_to_none=True)
                 parts["loss"].backward()
