@@ -11,13 +11,17 @@ from moldojo.cli.output import OutputFile
 from moldojo.errors import MoldojoError, printable
 
 __all__ = [
+    "MAX_JOBS",
+    "MAX_SAMPLES",
     "MAX_SEED",
     "OneLineErrorParser",
     "add_shared_flags",
+    "jobs_int",
     "non_negative_float",
     "positive_float",
     "positive_int",
     "resolve_device",
+    "sample_count",
     "seed_int",
     "show_progress",
     "write_json",
@@ -60,6 +64,31 @@ def positive_int(text: str) -> int:
     value = _integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+#: Most worker processes (and torch threads) a ``--jobs`` may ask for: far more than any machine
+#: has cores, far fewer than the millions of threads that crash torch.
+MAX_JOBS = 1024
+
+
+def jobs_int(text: str) -> int:
+    """A number of worker processes (``--jobs``): 1 to :data:`MAX_JOBS`."""
+    value = positive_int(text)
+    if value > MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_JOBS}, got {value}")
+    return value
+
+
+#: Most molecules one command samples: all their latent points and SMILES are held in memory.
+MAX_SAMPLES = 10_000_000
+
+
+def sample_count(text: str) -> int:
+    """A number of samples (``sample -n``): 1 to :data:`MAX_SAMPLES`."""
+    value = positive_int(text)
+    if value > MAX_SAMPLES:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_SAMPLES:,}, got {value}")
     return value
 
 

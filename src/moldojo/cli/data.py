@@ -11,7 +11,7 @@ import numpy as np
 from rdkit import Chem
 
 from moldojo.chem import GraphConfig
-from moldojo.cli.common import add_shared_flags, positive_int, show_progress, write_json
+from moldojo.cli.common import add_shared_flags, jobs_int, show_progress, write_json
 from moldojo.cli.output import OutputFile, output_file
 from moldojo.data import (
     DATASETS,
@@ -60,7 +60,7 @@ def _add_source_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--strict", action="store_true", help="stop at the first bad record")
     parser.add_argument(
-        "--jobs", "-j", type=positive_int, default=os.cpu_count() or 1, metavar="J",
+        "--jobs", "-j", type=jobs_int, default=os.cpu_count() or 1, metavar="J",
         help="worker processes (default: all cores)",
     )  # fmt: skip
 

@@ -63,10 +63,14 @@ def read_latent_points(file: str) -> np.ndarray:
     import numpy as np
 
     how = "write one with 'moldojo encode'"
+    if Path(file).is_dir():
+        raise MoldojoError(f"{file} is a directory; give a .npy file of latent points ({how})")
     if not Path(file).is_file():
         raise MoldojoError(f"{file}: no such file ({how})")
     try:
-        loaded = np.load(file, allow_pickle=False)
+        # Mapped, not read: a header that claims more data than the file holds (a damaged or
+        # forged file) is refused here instead of allocating terabytes.
+        loaded = np.load(file, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise MoldojoError(f"{file}: not a NumPy .npy array of latent points ({how})") from error
     if not isinstance(loaded, np.ndarray):  # np.load opens an .npz archive whatever its name
@@ -80,4 +84,4 @@ def read_latent_points(file: str) -> np.ndarray:
         raise MoldojoError(
             f"{file}: expected a 2-D array [B, latent_dim], got shape {list(loaded.shape)}"
         )
-    return loaded
+    return np.array(loaded)  # in memory, the file closed

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from moldojo.cli.common import add_shared_flags, resolve_device, write_json
+from moldojo.cli.common import (
+    add_shared_flags,
+    positive_float,
+    positive_int,
+    resolve_device,
+    write_json,
+)
 from moldojo.cli.output import output_file
 
 HELP = "list the graph layers, or benchmark them"
@@ -26,8 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # Names are checked by DojoConfig, so that building the parser does not import torch.
     bench.add_argument("--layers", nargs="+", metavar="LAYER",
                        help="layers to run (default: all; see 'moldojo dojo list')")  # fmt: skip
-    bench.add_argument("--minutes", type=float, default=3.0, help="training minutes per layer")
-    bench.add_argument("--hidden-dim", type=int, default=128)
+    bench.add_argument("--minutes", type=positive_float, default=3.0,
+                       help="training minutes per layer (default 3)")  # fmt: skip
+    bench.add_argument("--hidden-dim", type=positive_int, default=128)
     bench.add_argument("--json", metavar="OUT", help="also write the results as JSON")
 
 

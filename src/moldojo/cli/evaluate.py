@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from moldojo.chem.config import MAX_SMILES_LENGTH
-from moldojo.cli.common import positive_int, resolve_device, show_progress, write_json
+from moldojo.cli.common import jobs_int, positive_int, resolve_device, show_progress, write_json
 from moldojo.cli.output import output_dir, output_file
 from moldojo.errors import DatasetError
 
@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="OUT", help="write the metrics as JSON ('-' = stdout)")
     parser.add_argument("--plots", metavar="DIR", help="write QED/logP/SA/weight histograms here")
     parser.add_argument(
-        "--jobs", type=positive_int, default=None, metavar="J",
+        "--jobs", type=jobs_int, default=None, metavar="J",
         help="worker processes for the RDKit work (default: all cores)",
     )  # fmt: skip
     parser.add_argument(
@@ -102,14 +102,12 @@ def run(args: argparse.Namespace) -> int:
     json_out = output_file(args.json, "--json", stdout=True)
     plots = output_dir(args.plots, "--plots")
     jobs = args.jobs or os.cpu_count() or 1
-    if jobs < 1:
-        raise DatasetError(f"--jobs must be at least 1, got {jobs}")
     device = resolve_device(args.device)
     progress = show_progress(args)
     generated = read_generated(args.generated)
     if not generated:
         raise DatasetError(f"{args.generated} is empty: there is nothing to evaluate")
-    torch.set_num_threads(max(1, jobs))
+    torch.set_num_threads(jobs)
     start = time.perf_counter()
     results: dict[str, float] = {}
     notes: list[str] = []

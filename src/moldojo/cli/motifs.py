@@ -21,9 +21,8 @@ from tqdm import tqdm
 from moldojo.chem import parse_smiles
 from moldojo.chem.motifs import MotifTree, decompose
 from moldojo.chem.vocab import MotifCheckReport, MotifVocabulary, check_motifs
-from moldojo.cli.common import add_shared_flags, show_progress, write_json
+from moldojo.cli.common import add_shared_flags, jobs_int, show_progress, write_json
 from moldojo.cli.output import OutputFile, output_file
-from moldojo.cli.vocab import positive_int
 from moldojo.data import resolve
 from moldojo.errors import printable, quote_input
 
@@ -58,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     check.add_argument("--json", metavar="OUT", help="write the report as JSON ('-' = stdout)")
     check.add_argument(
-        "--jobs", "-j", type=positive_int, default=os.cpu_count() or 1, metavar="J",
+        "--jobs", "-j", type=jobs_int, default=os.cpu_count() or 1, metavar="J",
         help="worker processes (default: all cores)",
     )  # fmt: skip
     check.add_argument("--smiles-column", metavar="NAME", help="SMILES column of a CSV/TSV file")

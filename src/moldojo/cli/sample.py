@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from moldojo.cli.common import non_negative_float, positive_int, show_progress
+from moldojo.cli.common import non_negative_float, sample_count, show_progress
 from moldojo.cli.generate_common import (
     add_decode_flags,
     decode_mode,
@@ -26,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", nargs="?", metavar="RUN_DIR",
                         help="run directory or checkpoint (default: the model shipped in the "
                         "package)")  # fmt: skip
-    parser.add_argument("-n", type=positive_int, default=100,
-                        help="number of samples (default 100)")  # fmt: skip
+    parser.add_argument("-n", type=sample_count, default=100,
+                        help="number of samples, at most 10,000,000 (default 100)")  # fmt: skip
     parser.add_argument("--temperature", type=non_negative_float, default=0.0, metavar="T",
                         help="0 takes the most likely bag of atoms for each z; T > 0 samples it "
                         "from softmax(logits / T) (default 0)")  # fmt: skip
@@ -43,10 +43,6 @@ def run(args: argparse.Namespace) -> int:
 
     output = output_file(args.output, "-o", stdout=True)
     grid = output_file(args.grid, "--grid", image=True)
-    if args.n < 1:
-        raise MoldojoError(f"-n {args.n}: give a positive number of samples")
-    if args.temperature < 0:
-        raise MoldojoError(f"--temperature {args.temperature}: must be >= 0")
     model = load_model(args.run_dir, args.device)
     mode = decode_mode(model, args.mode)
     generator = torch.Generator().manual_seed(args.seed)

@@ -13,7 +13,7 @@ import sys
 from tqdm import tqdm
 
 from moldojo.chem.vocab import build_vocabulary
-from moldojo.cli.common import positive_int, show_progress, write_json
+from moldojo.cli.common import jobs_int, positive_int, show_progress, write_json
 from moldojo.cli.output import output_file
 from moldojo.data import DATASETS, resolve
 
@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "pieces (default 1: all)",
     )  # fmt: skip
     parser.add_argument(
-        "--jobs", "-j", type=positive_int, default=os.cpu_count() or 1, metavar="J",
+        "--jobs", "-j", type=jobs_int, default=os.cpu_count() or 1, metavar="J",
         help="worker processes (default: all cores)",
     )  # fmt: skip
     parser.add_argument("--json", metavar="STATS", help="write statistics as JSON ('-' = stdout)")

@@ -11,7 +11,7 @@ never imported here).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,19 +98,23 @@ class GeneratorTask:
     """A model trained through the generator users get (:func:`moldojo.load`), as a
     :class:`~moldojo.training.loop.Task`.
 
-    Subclasses set ``num_train`` and add ``batch``; :meth:`validate` reconstructs the
-    validation molecules and decodes the same prior points every epoch.
+    Subclasses add ``batch(indices)``, the training batch of molecules ``indices`` of
+    ``train``; :meth:`validate` reconstructs the validation molecules and decodes the same
+    prior points every epoch.
 
     Args:
         generator: the model with its vocabulary (a fresh one to train from scratch).
+        train: the training molecules as the family's records (anything with a length).
         valid_smiles: molecules reconstructed after every epoch.
         valid_samples: molecules sampled from the prior after every epoch.
         seed: seed of the validation samples (the same latent points every epoch).
     """
 
-    def __init__(self, generator: Generator, valid_smiles: Sequence[str], *, valid_samples: int,
-                 seed: int) -> None:  # fmt: skip
+    def __init__(self, generator: Generator, train: Sized, valid_smiles: Sequence[str], *,
+                 valid_samples: int = 500, seed: int = 0) -> None:  # fmt: skip
         self.generator = generator
+        self.train = train
+        self.num_train = len(train)
         self.model = generator.model
         self.model_kind = generator.kind
         self.valid_smiles = list(valid_smiles)

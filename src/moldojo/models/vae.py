@@ -1,4 +1,5 @@
-"""What every molecule VAE shares: the Gaussian posterior, its KL, and the KL-annealing schedules.
+"""What every molecule VAE shares: the Gaussian posterior, its KL, the KL-annealing schedules,
+and the tempered softmax that sampling decoders draw from.
 
 Kingma & Welling 2014 for the reparameterisation and the analytic KL; Bowman et al. 2016
 ("Generating Sentences from a Continuous Space") for KL annealing against posterior collapse,
@@ -19,7 +20,7 @@ from torch import Tensor
 
 from moldojo.config import Config
 
-__all__ = ["KLSchedule", "gaussian_kl", "reparameterize"]
+__all__ = ["KLSchedule", "gaussian_kl", "reparameterize", "tempered_softmax"]
 
 
 def reparameterize(mu: Tensor, logvar: Tensor, generator: torch.Generator | None = None) -> Tensor:
@@ -37,6 +38,21 @@ def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
     Shapes: mu, logvar: ``[B, D]``; returns ``[B]``.
     """
     return -0.5 * (1.0 + logvar - mu.pow(2) - logvar.exp()).sum(dim=-1)
+
+
+def tempered_softmax(logits: Tensor, temperature: float, dim: int = -1) -> Tensor:
+    """``softmax(logits / temperature)`` for every finite ``temperature > 0``, tiny or huge.
+
+    Written plainly it breaks at the ends: ``logits / 1e-300`` overflows to ``inf`` (and the
+    softmax to NaN), and ``1e308`` is already ``inf`` in float32. Here the maximum is subtracted
+    first and the division is done in float64, so that a tiny temperature gives the argmax's
+    one-hot and a huge one the uniform distribution (over the entries that are not ``-inf``).
+
+    Shapes: logits: any, the categories along ``dim``; returns the same shape and dtype.
+    """
+    wide = logits.double()
+    shifted = wide - wide.amax(dim=dim, keepdim=True)  # <= 0, its maximum exactly 0
+    return torch.softmax(shifted / temperature, dim=dim).to(logits.dtype)
 
 
 class KLSchedule(Config):

@@ -71,7 +71,8 @@ class RunSettings(Config):
         valid: where the validation molecules come from: a dataset spec or SMILES file (then
             the whole of ``data`` is trained on); empty for ``data``'s own, its valid split or
             the held-out draw.
-        seed: seeds initialisation, shuffling, noise and the held-out draw.
+        seed: seeds initialisation, shuffling, noise and the held-out draw; 0 to 2**63-1 (what
+            torch and NumPy take, as the CLI's ``--seed``).
         train: the loop's settings.
         vocabulary: the model's vocabulary: a file, or the minimum count to build it with.
     """
@@ -79,7 +80,7 @@ class RunSettings(Config):
     model: str = kinds()[0]
     data: str = "moses-mini"
     valid: str = ""
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**63 - 1)
     train: TrainConfig = Field(default_factory=TrainConfig)
     vocabulary: VocabularyConfig = Field(default_factory=VocabularyConfig)
 
@@ -249,8 +250,8 @@ def check_resume(config: RunSettings, run_dir: str | Path) -> Checkpoint:
                 f"cannot resume {run_dir} with {key} = {new!r}: the run was trained with "
                 f"{key} = {old!r}. A resumed run may change only --epochs, --max-minutes and "
                 f"train.{{{allowed}}}; the [{section}] and [vocabulary] sections, data, valid, "
-                "seed and train.batch_size are the run's. Leave out that --set (or restore "
-                "config.toml), or train a new run elsewhere (another --out)"
+                "seed and train.batch_size are the run's. Leave out that --set, --data or --seed "
+                "(or restore config.toml), or train a new run elsewhere (another --out)"
             )
     return checkpoint
 

@@ -35,6 +35,7 @@ from moldojo.models.hier.records import (
     atom_features,
     tree_record,
 )
+from moldojo.models.vae import tempered_softmax
 from moldojo.parallel import pmap
 
 __all__ = ["HierGenerator", "build_hier", "make_records", "to_batch"]
@@ -162,7 +163,7 @@ def _choose(scores: Tensor, temperature: float, generator: torch.Generator | Non
     """Argmax (temperature 0) or a draw from ``softmax(scores / temperature)``."""
     if temperature <= 0:
         return int(scores.argmax())
-    probs = torch.softmax(scores.float().cpu() / temperature, dim=0)
+    probs = tempered_softmax(scores.float().cpu(), temperature, dim=0)
     return int(torch.multinomial(probs, 1, generator=generator))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -30,18 +29,8 @@ class HierTask(GeneratorTask):
         valid_smiles, valid_samples, seed: as :class:`GeneratorTask`.
     """
 
-    def __init__(
-        self,
-        generator: HierGenerator,
-        train: RecordPack,
-        valid_smiles: Sequence[str],
-        *,
-        valid_samples: int = 500,
-        seed: int = 0,
-    ) -> None:
-        super().__init__(generator, valid_smiles, valid_samples=valid_samples, seed=seed)
-        self.train = train
-        self.num_train = len(train)
+    generator: HierGenerator
+    train: RecordPack
 
     def batch(self, indices: np.ndarray) -> HierBatch:
         return to_batch(self.train, indices, self.generator.tables)

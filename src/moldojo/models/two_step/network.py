@@ -55,7 +55,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from moldojo.models.two_step.config import TwoStepConfig
-from moldojo.models.vae import gaussian_kl, reparameterize
+from moldojo.models.vae import gaussian_kl, reparameterize, tempered_softmax
 from moldojo.nn.batch import GraphBatch
 from moldojo.nn.blocks import GNNEncoder, ResidualBlock
 from moldojo.nn.conv.gated_gcn import GatedGCNConv
@@ -362,7 +362,7 @@ class TwoStepVAE(nn.Module):
         """
         logits = self.count_logits(z)
         if temperature > 0:
-            probs = torch.softmax(logits / temperature, dim=-1).reshape(-1, self.max_count + 1)
+            probs = tempered_softmax(logits, temperature).reshape(-1, self.max_count + 1)
             where = generator.device if generator is not None else probs.device
             counts = torch.multinomial(probs.to(where), 1, generator=generator)
             counts = counts.to(z.device).view(logits.shape[:2])

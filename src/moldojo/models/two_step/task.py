@@ -29,18 +29,10 @@ class TwoStepTask(GeneratorTask):
         valid_smiles, valid_samples, seed: as :class:`GeneratorTask`.
     """
 
-    def __init__(
-        self,
-        generator: TwoStepGenerator,
-        train: OrderedGraphs,
-        valid_smiles: Sequence[str],
-        *,
-        valid_samples: int = 500,
-        seed: int = 0,
-    ) -> None:
-        super().__init__(generator, valid_smiles, valid_samples=valid_samples, seed=seed)
-        self.train = train
-        self.num_train = len(train)
+    def __init__(self, generator: TwoStepGenerator, train: OrderedGraphs,
+                 valid_smiles: Sequence[str], *, valid_samples: int = 500,
+                 seed: int = 0) -> None:  # fmt: skip
+        super().__init__(generator, train, valid_smiles, valid_samples=valid_samples, seed=seed)
         self.ranks = type_ranks(train.graphs)
 
     def batch(self, indices: np.ndarray) -> TwoStepBatch:
