@@ -9,7 +9,8 @@ from moldojo.chem import GraphConfig
 from moldojo.chem.vocab import build_vocabulary
 from moldojo.models.hier import HierConfig
 from moldojo.models.hier.generator import HierGenerator, build_hier, make_records
-from moldojo.models.hier.records import MotifTables, RecordPack
+from moldojo.models.hier.records import RecordPack
+from moldojo.models.hier.tables import MotifTables
 from moldojo.models.hier.task import HierTask
 
 SMALL = HierConfig(hidden_dim=32, latent_dim=16, atom_layers=2, attachment_layers=1,

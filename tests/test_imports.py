@@ -17,7 +17,7 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "moldojo"
 
 LAYERS: list[set[str]] = [
-    {"errors", "config", "checkpoint", "parallel", "progress"},
+    {"_version", "errors", "config", "checkpoint", "parallel", "progress"},
     {"chem"},
     {"data"},
     {"nn"},
@@ -74,9 +74,10 @@ def imports_of(path: Path) -> set[str]:
 
 FILES = sorted(SRC.rglob("*.py"))
 MODULES = {module_name(p) for p in FILES}
-# The package's face ``moldojo/__init__.py`` holds ``__version__`` (read by the layers) and
-# imports ``moldojo.load`` on first use: it is no node of the graph.
-GRAPH = {module_name(p): imports_of(p) - {module_name(p), "moldojo"} for p in FILES
+# The package's face ``moldojo/__init__.py`` imports ``moldojo.load`` on first use, from the top
+# layer: it is no node of the graph, and no module may import it (the version is
+# ``moldojo._version``'s).
+GRAPH = {module_name(p): imports_of(p) - {module_name(p)} for p in FILES
          if module_name(p) != "moldojo"}  # fmt: skip
 
 
@@ -90,10 +91,15 @@ def test_every_top_level_module_has_a_layer() -> None:
     assert not unplaced, f"place these in LAYERS: {unplaced}"
 
 
+def test_no_module_imports_the_package_face() -> None:
+    importers = sorted(module for module, targets in GRAPH.items() if "moldojo" in targets)
+    assert not importers, f"import from moldojo's modules, not from moldojo itself: {importers}"
+
+
 def test_no_upward_import() -> None:
     upward = []
     for module, targets in GRAPH.items():
-        for target in targets:
+        for target in targets - {"moldojo"}:
             if RANK[layer(target)] > RANK[layer(module)]:
                 upward.append(f"{module} -> {target}")
     assert not upward, "imports that climb a layer:\n" + "\n".join(sorted(upward))

@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from moldojo import __version__
+from moldojo._version import __version__
 from moldojo.errors import CheckpointError
 
 __all__ = [

@@ -15,14 +15,16 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 
-from moldojo import __version__
+from moldojo._version import __version__
 from moldojo.cli import (
     data,
     decode,
     dojo,
     encode,
     evaluate,
+    interpolate,
     motifs,
+    neighbours,
     reconstruct,
     sample,
     train,
@@ -46,6 +48,8 @@ VERBS = {
     "evaluate": evaluate,
     "vocab": vocab,
     "motifs": motifs,
+    "interpolate": interpolate,
+    "neighbours": neighbours,
 }
 
 

@@ -26,7 +26,7 @@ from moldojo.data import load_dataset
 from moldojo.models.hier import HierConfig
 from moldojo.models.hier.decoding import DecodeState
 from moldojo.models.hier.generator import make_records
-from moldojo.models.hier.records import MotifTables
+from moldojo.models.hier.tables import MotifTables
 from moldojo.models.task import stereo_blind
 
 POLYMERS = SHARED / "data" / "polymers" / "test.txt"

@@ -11,7 +11,8 @@ from moldojo.chem import GraphConfig, MolGraph, graph_to_smiles, parse_smiles
 from moldojo.chem.motifs import decompose
 from moldojo.models.hier import HierConfig
 from moldojo.models.hier.generator import make_records
-from moldojo.models.hier.records import FIELDS, MotifTables, RecordPack, ancestry_edges, tree_record
+from moldojo.models.hier.records import FIELDS, RecordPack, ancestry_edges, tree_record
+from moldojo.models.hier.tables import MotifTables
 
 
 @pytest.fixture(scope="module")

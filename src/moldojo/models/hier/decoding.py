@@ -10,22 +10,20 @@ choices through it to write the arrays a training step reads, and inference
 (:class:`~moldojo.models.hier.generator.HierGenerator`) makes each choice with the networks.
 
 Positions are indices into a configuration's atoms (its atom order in
-:class:`~moldojo.models.hier.records.MotifTables`); atoms are indices into the partial molecule,
+:class:`~moldojo.models.hier.tables.MotifTables`); atoms are indices into the partial molecule,
 numbered as placed. Imports numpy and :mod:`moldojo.chem` only (no torch); the tables are read
 through their attributes.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
 import numpy as np
 
 from moldojo.chem.motifs import MotifNode, MotifTree
-
-if TYPE_CHECKING:
-    from moldojo.models.hier.records import MotifTables
+from moldojo.models.hier.tables import MotifTables
 
 __all__ = ["Ball", "ConfigParts", "DecodeState", "config_parts"]
 
@@ -42,7 +40,7 @@ class ConfigParts(NamedTuple):
         attach: the attachment positions, ascending.
         bonds: ``(position, position, order)`` of each bond, in the tables' order.
         children: the attachment positions a child can attach by, one per symmetry class
-            (:meth:`~moldojo.models.hier.records.MotifTables.child_candidates`), ascending.
+            (:meth:`~moldojo.models.hier.tables.MotifTables.child_candidates`), ascending.
         representative: per position, the first position of its symmetry class.
     """
 

@@ -28,13 +28,8 @@ from moldojo.models.generator import Generator
 from moldojo.models.hier.config import HierConfig
 from moldojo.models.hier.decoding import DecodeState
 from moldojo.models.hier.network import HierBatch, HierVAE
-from moldojo.models.hier.records import (
-    MotifTables,
-    RecordPack,
-    ancestry_edges,
-    atom_features,
-    tree_record,
-)
+from moldojo.models.hier.records import RecordPack, ancestry_edges, atom_features, tree_record
+from moldojo.models.hier.tables import MotifTables
 from moldojo.models.vae import tempered_softmax
 from moldojo.parallel import pmap
 

@@ -11,7 +11,8 @@ from moldojo.chem.vocab import MotifVocabulary, build_vocabulary
 from moldojo.errors import DatasetError
 from moldojo.models.hier.generator import HierGenerator, build_hier, make_records, to_batch
 from moldojo.models.hier.network import HierBatch
-from moldojo.models.hier.records import MotifTables, RecordPack
+from moldojo.models.hier.records import RecordPack
+from moldojo.models.hier.tables import MotifTables
 from moldojo.models.task import GeneratorTask, TrainingInputs
 
 __all__ = ["HierTask", "training_task"]
