@@ -43,10 +43,11 @@ class Config(BaseModel):
     Strict means no silent conversion (``"3"`` is not an integer, ``1`` is not ``true``), but
     for TOML an integer is a float, an array fills a tuple, and, TOML having no null, the string
     ``"none"`` (any case) is ``None`` in a field that allows ``None``, unless ``"none"`` is itself
-    a valid value there (``str | None``). ``TrainConfig(batch_size=0)`` raises ConfigError too.
+    a valid value there (``str | None``). A float must be finite (``nan`` and ``inf`` pass
+    pydantic's bounds: ``inf > 0``). ``TrainConfig(batch_size=0)`` raises ConfigError too.
     """
 
-    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid", allow_inf_nan=False)
 
     def __init__(self, /, **data: Any) -> None:
         try:
@@ -189,6 +190,7 @@ _EXPECTED = {
     "string_type": "a string", "tuple_type": "an array", "list_type": "an array",
     "dict_type": "a table", "model_type": "a table of {class_name} settings",
     "literal_error": "one of {expected}", "too_short": "{min_length} or more items",
+    "finite_number": "a finite number",
 }  # fmt: skip
 
 

@@ -13,7 +13,9 @@ import logging
 from pathlib import Path
 
 import pytest
+from rdkit import Chem
 
+from moldojo.chem import vocab as vocab_module
 from moldojo.cli import main
 from moldojo.cli.evaluate import read_generated
 from moldojo.data import dataset as dataset_module
@@ -212,6 +214,36 @@ def test_data_check_reports_every_roundtrip_failure_before_the_skipped_lines(
     )
     # When it is checked
     code, out, _ = run(capsys, "-q", "data", "check", str(path), "-j", "1", "--json", "-")
+    # Then it exits 1, and stdout and JSON list all 25 round-trip failures, first
+    assert code == 1
+    text, _, _ = out.partition("{")
+    lines = text.splitlines()
+    assert [line.split(":")[0] for line in lines[1:26]] == [f"  line {n}" for n in range(31, 56)]
+    assert all("roundtrip: 'CCO': expected CCO, got C" in line for line in lines[1:26])
+    # And the skipped lines are counted by reason, with their first line numbers
+    assert lines[26].startswith("  skipped unparsable 30 (line 1, 2, 3, 4, 5, ...), e.g. line 1")
+    report = json.loads(out[out.index("{") :])
+    reasons = [f["reason"] for f in report["failures"]]
+    assert reasons == ["roundtrip"] * 25 + ["unparsable"] * 20
+    assert report["skipped"] == {"unparsable": 30}
+
+
+def test_motifs_check_reports_every_roundtrip_failure_before_the_skipped_lines(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given 30 unparsable lines, then 25 molecules whose motif round trip fails (a broken
+    # assembler that loses every molecule without nitrogen)
+    path = tmp_path / "mols.smi"
+    path.write_text("not_a_smiles\n" * 30 + "CCO\n" * 25 + "CCN\n")
+    real = vocab_module.assemble
+
+    def broken(tree: object, **options: object) -> Chem.Mol:
+        mol = real(tree, **options)
+        return mol if any(a.GetSymbol() == "N" for a in mol.GetAtoms()) else Chem.MolFromSmiles("C")
+
+    monkeypatch.setattr(vocab_module, "assemble", broken)
+    # When it is checked
+    code, out, _ = run(capsys, "-q", "motifs", "check", str(path), "-j", "1", "--json", "-")
     # Then it exits 1, and stdout and JSON list all 25 round-trip failures, first
     assert code == 1
     text, _, _ = out.partition("{")

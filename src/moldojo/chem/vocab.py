@@ -627,7 +627,10 @@ class MotifCheckReport:
         unknown_motifs: tree nodes still missing from the vocabulary after the fallback.
         molecules_with_unknown: molecules with at least one such node.
         skipped: reason -> count of records that are not accepted molecules.
-        failures: the first failed round trips and skipped records, in order.
+        failures: every failed round trip (reason ``roundtrip``), in file order, then the first
+            20 skipped records and the first of each other skip reason, in file order: the
+            round-trip failures, which make ``moldojo motifs check`` exit 1, cannot hide
+            behind a file's unparsable lines.
         seconds: wall time.
     """
 
@@ -647,6 +650,16 @@ class MotifCheckReport:
     @property
     def roundtrip_failed(self) -> int:
         return self.parsed - self.roundtrip_ok
+
+    @property
+    def roundtrip_failures(self) -> tuple[MotifFailure, ...]:
+        """Every failed round trip, in file order."""
+        return tuple(f for f in self.failures if f.reason == "roundtrip")
+
+    @property
+    def skip_examples(self) -> tuple[MotifFailure, ...]:
+        """The first skipped records, in file order."""
+        return tuple(f for f in self.failures if f.reason != "roundtrip")
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -674,7 +687,8 @@ def check_motifs(
     start = time.perf_counter()
     totals: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
-    failures: list[MotifFailure] = []
+    roundtrip_failures: list[MotifFailure] = []
+    examples: list[MotifFailure] = []
     chunks = imap_chunks(
         partial(_check_chunk, config=config),
         records,
@@ -687,7 +701,11 @@ def check_motifs(
         counts, chunk_skipped, chunk_failures = chunk
         totals.update(counts)
         skipped.update(chunk_skipped)
-        failures.extend(chunk_failures[: _EXAMPLES - len(failures)])
+        for failure in chunk_failures:
+            if failure.reason == "roundtrip":
+                roundtrip_failures.append(failure)
+            elif len(examples) < _EXAMPLES or all(f.reason != failure.reason for f in examples):
+                examples.append(failure)
         if progress is not None:
             progress(counts["records"])
     return MotifCheckReport(
@@ -701,7 +719,7 @@ def check_motifs(
         unknown_motifs=totals["unknown"],
         molecules_with_unknown=totals["with_unknown"],
         skipped=dict(skipped),
-        failures=tuple(failures),
+        failures=(*roundtrip_failures, *examples),
         seconds=time.perf_counter() - start,
     )
 
@@ -722,13 +740,15 @@ def _check_chunk(
     vocab = _WORKER_VOCAB
     counts: Counter[str] = Counter(records=len(records))
     skipped: Counter[str] = Counter()
+    # Every failed round trip; of the skipped records, the first 20 of each reason (enough for
+    # check_motifs to keep the first 20 of the file and the first of every reason).
     failures: list[MotifFailure] = []
     for line, text in records:
         try:
             mol = parse_smiles(text, config)
         except InvalidSmilesError as error:
             skipped[error.reason] += 1
-            if len(failures) < _EXAMPLES:
+            if skipped[error.reason] <= _EXAMPLES:
                 failures.append(MotifFailure(line, clip_input(text), error.reason, error.detail))
             continue
         counts["parsed"] += 1
@@ -749,7 +769,7 @@ def _check_chunk(
             counts["split"] += tree.fallback
             counts["unknown"] += tree.unknown
             counts["with_unknown"] += tree.unknown > 0
-        if got != expected and len(failures) < _EXAMPLES:
+        if got != expected:
             detail = f"expected {expected}, got {got}"
             failures.append(MotifFailure(line, text, "roundtrip", detail))
     return counts, skipped, failures

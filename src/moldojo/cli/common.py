@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from moldojo.cli.output import OutputFile
-from moldojo.errors import MoldojoError, printable
+from moldojo.errors import MoldojoError, printable, quote_input
+
+if TYPE_CHECKING:
+    from moldojo.chem.vocab import MotifCheckReport
+    from moldojo.data.dataset import CheckReport
 
 __all__ = [
     "MAX_JOBS",
@@ -16,6 +20,7 @@ __all__ = [
     "MAX_SEED",
     "OneLineErrorParser",
     "add_shared_flags",
+    "failure_lines",
     "jobs_int",
     "non_negative_float",
     "positive_float",
@@ -143,6 +148,29 @@ def add_shared_flags(parser: argparse.ArgumentParser, *, suppress_defaults: bool
         "--device", choices=("auto", "cpu", "cuda"), default=default("auto"),
         help="where models run: auto picks cuda when available (default auto)",
     )  # fmt: skip
+
+
+def failure_lines(report: CheckReport | MotifCheckReport) -> list[str]:
+    """What ``data check`` and ``motifs check`` print under a report's summary: every failed
+    round trip (they set the exit status), one line each; then one line per skip reason: how
+    many, their first lines, the first one's text. Input text is quoted and cut
+    (:func:`~moldojo.errors.quote_input`)."""
+    out = [
+        f"  line {f.line}: roundtrip: {quote_input(f.smiles)}: {printable(f.detail)}"
+        for f in report.roundtrip_failures
+    ]
+    examples = report.skip_examples
+    for reason, count in sorted(report.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
+        of_reason = [f for f in examples if f.reason == reason]
+        shown = of_reason[:5]
+        lines = ", ".join(str(f.line) for f in shown) + (", ..." if count > len(shown) else "")
+        first = of_reason[0]
+        detail = f" ({printable(first.detail)})" if first.detail else ""
+        out.append(
+            f"  skipped {reason} {count:,} (line {lines}), e.g. line {first.line}: "
+            f"{quote_input(first.smiles)}{detail}"
+        )
+    return out
 
 
 def show_progress(args: argparse.Namespace) -> bool | None:

@@ -11,7 +11,13 @@ import numpy as np
 from rdkit import Chem
 
 from moldojo.chem import GraphConfig
-from moldojo.cli.common import add_shared_flags, jobs_int, show_progress, write_json
+from moldojo.cli.common import (
+    add_shared_flags,
+    failure_lines,
+    jobs_int,
+    show_progress,
+    write_json,
+)
 from moldojo.cli.output import OutputFile, output_file
 from moldojo.data import (
     DATASETS,
@@ -22,7 +28,7 @@ from moldojo.data import (
     load_dataset,
     resolve,
 )
-from moldojo.errors import InvalidSmilesError, printable, quote_input
+from moldojo.errors import InvalidSmilesError, quote_input
 
 HELP = "dataset summaries and round-trip checks"
 _PERIODIC_TABLE = Chem.GetPeriodicTable()
@@ -183,32 +189,11 @@ def _check(
             f"({report.roundtrip_ok / max(report.accepted, 1):.3%}), {skipped:,} skipped, "
             f"{report.molecules / max(report.seconds, 1e-9):,.0f} molecules/s"
         )
-        for line in _failure_lines(report):
+        for line in failure_lines(report):
             print(line)
     if json_out is not None:
         write_json(_combine(reports), json_out)
     return 1 if any(r.roundtrip_failed for r in reports) else 0
-
-
-def _failure_lines(report: CheckReport) -> list[str]:
-    """Every failed round trip, one line each; then one line per skip reason: how many, their
-    first lines, the first one's text. Input text is quoted and cut (:func:`quote_input`)."""
-    out = [
-        f"  line {f.line}: roundtrip: {quote_input(f.smiles)}: {printable(f.detail)}"
-        for f in report.roundtrip_failures
-    ]
-    examples = report.skip_examples
-    for reason, count in sorted(report.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
-        of_reason = [f for f in examples if f.reason == reason]
-        shown = of_reason[:5]
-        lines = ", ".join(str(f.line) for f in shown) + (", ..." if count > len(shown) else "")
-        first = of_reason[0]
-        detail = f" ({printable(first.detail)})" if first.detail else ""
-        out.append(
-            f"  skipped {reason} {count:,} (line {lines}), e.g. line {first.line}: "
-            f"{quote_input(first.smiles)}{detail}"
-        )
-    return out
 
 
 def _combine(reports: list[CheckReport]) -> dict:

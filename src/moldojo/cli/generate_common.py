@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 __all__ = [
     "add_decode_flags",
     "decode_mode",
+    "failure_summary",
     "load_model",
     "mode_label",
     "report_failures",
@@ -61,6 +62,13 @@ def load_model(run_dir: str | None, device: str) -> Generator:
     from moldojo.sampling import load
 
     return load(run_dir, device=resolve_device(device))
+
+
+def failure_summary(reasons: list[str | None]) -> str:
+    """``2 failed to decode (valence 2)``: how many rows failed, and why."""
+    counts = Counter(r for r in reasons if r is not None)
+    detail = ", ".join(f"{k} {v}" for k, v in counts.most_common())
+    return f"{sum(counts.values())} failed to decode" + (f" ({detail})" if detail else "")
 
 
 def report_failures(

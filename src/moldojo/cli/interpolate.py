@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from moldojo.cli.common import sample_count
-from moldojo.cli.generate_common import load_model
+from moldojo.cli.generate_common import failure_summary, load_model
 from moldojo.cli.output import OutputFile, output_file
 from moldojo.errors import MoldojoError
 
@@ -51,10 +51,9 @@ def run(args: argparse.Namespace) -> int:
         raise MoldojoError(f"--grid {grid}: none of the {len(result.smiles)} points decoded to "
                            "a molecule; nothing written")  # fmt: skip
     similarity = "n/a" if not result.similarities else f"{result.mean_similarity:.3f}"
-    failed = len(result.smiles) - result.valid
     line = (f"{result.path} path, {result.steps} steps: {result.changes} of {result.steps + 1} "
             f"moves changed the molecule, mean consecutive similarity {similarity}, "
-            f"{failed} failed to decode")  # fmt: skip
+            f"{failure_summary(result.reasons)}")  # fmt: skip
     _write(result.smiles, output, line)
     if grid is not None:
         from moldojo.evaluation.plots import molecule_grid_image

@@ -13,6 +13,7 @@ import io
 import os
 import sys
 from collections import Counter
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from rdkit import Chem
@@ -21,10 +22,15 @@ from tqdm import tqdm
 from moldojo.chem import parse_smiles
 from moldojo.chem.motifs import MotifTree, decompose
 from moldojo.chem.vocab import MotifCheckReport, MotifVocabulary, check_motifs
-from moldojo.cli.common import add_shared_flags, jobs_int, show_progress, write_json
+from moldojo.cli.common import (
+    add_shared_flags,
+    failure_lines,
+    jobs_int,
+    show_progress,
+    write_json,
+)
 from moldojo.cli.output import OutputFile, output_file
 from moldojo.data import resolve
-from moldojo.errors import printable, quote_input
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -37,7 +43,6 @@ PALETTE: tuple[tuple[float, float, float], ...] = (
     (0.78, 0.65, 0.92), (0.95, 0.85, 0.40), (0.50, 0.85, 0.85), (0.90, 0.62, 0.85),
     (0.75, 0.75, 0.60), (0.65, 0.80, 0.70), (0.98, 0.60, 0.35), (0.70, 0.70, 0.95),
 )  # fmt: skip
-_FAILURES_SHOWN = 5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -106,9 +111,8 @@ def _check(
             )
         reports.append(report)
         print(_report_line(report))
-        for failure in report.failures[:_FAILURES_SHOWN]:
-            print(f"  line {failure.line}: {failure.reason}: {quote_input(failure.smiles)} "
-                  f"{printable(failure.detail)}")  # fmt: skip
+        for line in failure_lines(report):
+            print(line)
     if json_out is not None:
         write_json(_combine(reports), json_out)
     return 1 if any(r.roundtrip_failed for r in reports) else 0
@@ -142,7 +146,9 @@ def _combine(reports: list[MotifCheckReport]) -> dict:
     for report in reports:
         skipped.update(report.skipped)
     data["skipped"] = dict(skipped)
-    data["failures"] = [f for r in reports for f in r.to_json()["failures"]][:20]
+    # Every failed round trip (they set the exit status), then the first skipped records.
+    data["failures"] = [asdict(f) for r in reports for f in r.roundtrip_failures]
+    data["failures"] += [asdict(f) for r in reports for f in r.skip_examples][:20]
     data["seconds"] = round(sum(r.seconds for r in reports), 2)
     data["splits"] = {r.source: r.to_json() for r in reports}
     return data

@@ -13,9 +13,8 @@ import argparse
 import sys
 
 from moldojo.cli.common import non_negative_float, sample_count
-from moldojo.cli.generate_common import load_model, run_dir_and_file
+from moldojo.cli.generate_common import failure_summary, load_model, run_dir_and_file
 from moldojo.cli.output import output_file
-from moldojo.errors import MoldojoError
 
 HELP = "decode molecules around an encoded molecule (default model: the shipped one)"
 
@@ -50,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
                                                              strict=True))  # fmt: skip
     similarity = "n/a" if result.valid == 0 else f"{result.mean_similarity:.3f}"
     summary = (f"{len(result.smiles)} neighbours at radius {result.radius:g}: {result.valid} "
-               f"valid, {result.unique} unique, mean similarity {similarity}")  # fmt: skip
+               f"valid, {result.unique} unique, mean similarity {similarity}, "
+               f"{failure_summary(result.reasons)}")  # fmt: skip
     if output is None:
         sys.stdout.write(text)
     else:

@@ -1,0 +1,134 @@
+"""moldojo interpolate and moldojo neighbours, end to end and in process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import moldojo
+from moldojo.cli import main
+from moldojo.search import tanimoto
+
+A, B = "CC(=O)Nc1ccc(O)cc1", "Cc1ccccc1C(=O)OCC"
+
+
+@pytest.mark.parametrize("model", [[], ["two-step"]])
+def test_interpolate_prints_steps_plus_two_lines(
+    model: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    a, b = (A, B) if not model else ("CCO", "OC1CC1C#N")
+    # When interpolating with 3 steps, drawing the strip
+    grid = tmp_path / "strip.png"
+    assert main(["interpolate", *model, a, b, "--steps", "3", "--path", "slerp",
+                 "--grid", str(grid)]) == 0  # fmt: skip
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    # Then 5 lines, the reconstructions first and last, one summary line on stderr
+    assert len(lines) == 5
+    assert main(["interpolate", *model, a, a, "--steps", "1"]) == 0
+    assert capsys.readouterr().out.splitlines() == [lines[0]] * 3
+    assert err.count("\n") == 1 and "moves changed the molecule" in err
+    assert grid.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # And the same command gives the same lines
+    assert main(["interpolate", *model, a, b, "--steps", "3", "--path", "slerp"]) == 0
+    assert capsys.readouterr().out.splitlines() == lines
+
+
+def test_interpolate_to_a_file_reports_on_stdout(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out_file = tmp_path / "path.smi"
+    assert main(["interpolate", A, B, "--steps", "2", "-o", str(out_file)]) == 0
+    out, _ = capsys.readouterr()
+    assert len(out_file.read_text().splitlines()) == 4
+    assert out.count("\n") == 1 and str(out_file) in out
+
+
+@pytest.mark.parametrize("model", [[], ["two-step"]])
+def test_neighbours_are_seeded_and_scored(
+    model: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    query = A if not model else "CCO"
+    args = ["neighbours", *model, query, "-n", "6", "--radius", "0.5", "--seed", "3"]
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    rows = [line.split("\t") for line in out.splitlines()]
+    # Then 6 rows SMILES<TAB>similarity, most similar first, similarity as RDKit has it
+    assert len(rows) == 6 and all(len(r) == 2 for r in rows)
+    values = [float(v) for _, v in rows]
+    assert values == sorted(values, reverse=True)
+    for smiles, value in rows:
+        assert value == f"{tanimoto(query, smiles):.3f}"
+    assert err.count("\n") == 1 and "valid" in err and "unique" in err
+    # And the same seed gives the same output, another seed may not
+    assert main(args) == 0
+    assert capsys.readouterr().out == out
+
+
+def run_cli(argv: list[str]) -> int:
+    """``main(argv)``'s status, usage errors (argparse's SystemExit) included."""
+    try:
+        return main(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+
+
+@pytest.mark.parametrize(
+    ("argv", "status"),
+    [
+        (["interpolate", "C1CC", B, "--steps", "2"], 1),
+        (["interpolate", A, "not-a-smiles", "--steps", "2"], 1),
+        (["interpolate", A, B, "--steps", "0"], 2),
+        (["interpolate", A, B, "--steps", "-3"], 2),
+        (["interpolate", A, "--steps", "2"], 1),
+        (["neighbours", "C1CC", "-n", "2"], 1),
+        (["neighbours", A, "-n", "0"], 2),
+        (["neighbours", A, "--radius", "nan"], 2),
+        (["neighbours", A, "--radius", "-1"], 2),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(
+    argv: list[str], status: int, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out_file, grid = tmp_path / "sub" / "out.txt", tmp_path / "grid.png"
+    assert run_cli([*argv, "-o", str(out_file), "--grid", str(grid)]) == status
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "error" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_decodes_are_empty_lines_and_counted(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Given a model whose odd rows fail to decode
+    from moldojo.cli import interpolate, neighbours
+    from moldojo.models.generator import Decoded
+
+    def load(run_dir: str | None, device: str):  # noqa: ANN202
+        model = moldojo.load("two-step")
+        decode = model.decode
+
+        def patched(z, **kwargs):  # noqa: ANN001, ANN003, ANN202
+            out = decode(z, **kwargs)
+            smiles = [None if i % 2 else s for i, s in enumerate(out)]
+            reasons = [("valence" if i % 2 else r) for i, r in enumerate(out.reasons)]
+            return Decoded(smiles, reasons)
+
+        model.decode = patched
+        return model
+
+    monkeypatch.setattr(interpolate, "load_model", load)
+    monkeypatch.setattr(neighbours, "load_model", load)
+    # When interpolating: an empty line for each failure, counted with its reason
+    assert main(["interpolate", "CCO", "OC1CC1C#N", "--steps", "3"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.split("\n")[:-1]
+    assert len(lines) == 5 and lines[1] == lines[3] == "" and lines[0] and lines[4]
+    assert "2 failed to decode (valence 2)" in err
+    # When taking neighbours, drawing them: failures last, "<TAB>nan"
+    grid = tmp_path / "near.png"
+    assert main(["neighbours", "CCO", "-n", "4", "--grid", str(grid)]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[2:] == ["\tnan", "\tnan"] and "2 valid" in err
+    assert grid.exists()
