@@ -21,17 +21,25 @@ import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, Union
+from typing import Annotated, Any, TypeVar, Union
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from moldojo.errors import ConfigError
 
-__all__ = ["Config", "apply_overrides", "config_from_dict", "config_to_dict", "dump_config",
-           "load_config", "replace_config"]  # fmt: skip
+__all__ = ["MAX_SIZE", "Config", "Size", "apply_overrides", "config_from_dict", "config_to_dict",
+           "dump_config", "load_config", "replace_config"]  # fmt: skip
 
 C = TypeVar("C", bound="Config")
+
+#: Largest width, depth or batch a config accepts (2**20): far above any real model, and small
+#: enough that sizes multiplied together stay within 64 bits, so that a mistyped
+#: ``--set hidden_dim=99999999999`` is one line here, not an overflow deep inside torch.
+MAX_SIZE = 2**20
+
+#: A width, depth or batch size: an integer from 1 to :data:`MAX_SIZE`.
+Size = Annotated[int, Field(gt=0, le=MAX_SIZE)]
 
 _OVERRIDE_FORM = "--set section.key=value"
 _NONE_TOKEN = "none"

@@ -2,8 +2,8 @@
 
 An overlong line is skipped, not parsed for a minute and echoed whole; control characters and
 NUL bytes reach the terminal escaped; a byte-order mark is dropped; a bad number is a usage
-error at parse time; a directory is called a directory; ``data check`` puts the round-trip
-failures, which set its exit status, before the skipped lines.
+error at parse time; a directory is called a directory; ``data check`` and ``motifs check``
+put the round-trip failures, which set their exit status, before the skipped lines.
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ from moldojo.chem import vocab as vocab_module
 from moldojo.cli import main
 from moldojo.cli.evaluate import read_generated
 from moldojo.data import dataset as dataset_module
+from moldojo.data.sources import resolve_one
+from moldojo.evaluation import training as training_module
+from moldojo.evaluation.reference import source_smiles
+from moldojo.evaluation.training import training_set
 
 ESCAPE = "\x1b]0;TITLE\x07"  # an xterm "set window title" sequence
 RAW_CONTROLS = ("\x1b", "\x07", "\x00")
@@ -82,6 +86,27 @@ def test_overlong_generated_line_is_a_failed_sample(
     # Then that line is an empty, failed sample, and a warning says which line and why
     assert smiles == ["CCO", "", "", "c1ccccc1"]
     assert "1 lines longer than 10,000 characters read as failed samples (line 2)" in caplog.text
+
+
+def test_overlong_training_and_reference_records_are_invalid_and_never_parsed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a training or reference file with one overlong line between two molecules
+    path = tmp_path / "ref.smi"
+    path.write_text("CCO\n" + "C" * 20_000 + "\nc1ccccc1\n")
+    parsed: list[str] = []
+    real = training_module.canonical_or_none
+    monkeypatch.setattr(
+        training_module, "canonical_or_none", lambda s, isomeric=True: parsed.append(s) or real(s)
+    )
+    # When evaluate reads it as --train (and as --ref: the same reader)
+    with caplog.at_level(logging.WARNING):
+        smiles = source_smiles(resolve_one(str(path)))
+        novelty_set = training_set(str(path), isomeric=False)
+    # Then the line is an invalid record, never given to RDKit, and a warning names it
+    assert smiles == ["CCO", "", "c1ccccc1"]
+    assert novelty_set == {"CCO", "c1ccccc1"} and all(len(s) < 100 for s in parsed)
+    assert "1 record longer than 10,000 characters left out as invalid (line 2)" in caplog.text
 
 
 # -- 2. control characters -----------------------------------------------------------------------
@@ -200,7 +225,7 @@ def test_directory_as_input_is_called_a_directory(
         assert f"{directory} is a directory" in err and "no such file" not in err
 
 
-# -- 6. data check: round-trip failures first and in full ----------------------------------------
+# -- 6. data check, motifs check: round-trip failures first and in full ----------------------------
 
 
 def test_data_check_reports_every_roundtrip_failure_before_the_skipped_lines(

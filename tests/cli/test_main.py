@@ -57,6 +57,42 @@ def test_moldojo_error_is_one_line_and_traceback_only_with_v(
     assert code == 1 and "Traceback" in err and err.rstrip().splitlines()[-1].startswith("moldojo:")
 
 
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        (RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't "
+                      "allocate memory: you tried to allocate 14399999999856 bytes. Error code 12"),
+         "out of memory (asked for 14399999999856 bytes)"),
+        (MemoryError(), "out of memory;"),
+    ],
+    ids=["torch-cpu", "python"],
+)  # fmt: skip
+def test_running_out_of_memory_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, error, shown
+) -> None:
+    # Given a verb that asks for more memory than the machine has (a model far too wide)
+    def exhaust(args: object) -> int:
+        raise error
+
+    monkeypatch.setattr("moldojo.cli.sample.run", exhaust)
+    # When it runs, Then the error is one line saying so, exit 1; -v adds the traceback
+    code, _, err = run(capsys, "sample")
+    assert code == 1 and err.count("\n") == 1 and err.startswith("moldojo: error: " + shown)
+    code, _, err = run(capsys, "sample", "-v")
+    assert code == 1 and "Traceback" in err
+
+
+def test_other_runtime_errors_are_bugs_and_keep_their_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(args: object) -> int:
+        raise RuntimeError("shape mismatch")
+
+    monkeypatch.setattr("moldojo.cli.sample.run", broken)
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        main(["sample"])
+
+
 def test_data_info_prints_summary_and_json(
     capsys: pytest.CaptureFixture[str], mols: Path, tmp_path: Path
 ) -> None:

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from moldojo.errors import ConfigError
-from moldojo.models.vae import KLSchedule, gaussian_kl, reparameterize
+from moldojo.models.vae import KLSchedule, gaussian_kl, reparameterize, tempered_softmax
 
 
 def test_kl_of_the_prior_is_zero_and_matches_monte_carlo() -> None:
@@ -46,3 +46,20 @@ def test_bad_schedules_are_refused() -> None:
         KLSchedule(kind="exponential")
     with pytest.raises(ConfigError):
         KLSchedule(warmup_steps=0)
+
+
+@pytest.mark.parametrize("temperature", [5e-324, 1e-300, 1e-3, 1.0, 1e3, 1e300, 1.7e308])
+def test_tempered_softmax_is_a_distribution_at_every_temperature(temperature: float) -> None:
+    # Given logits with a masked entry, in float32 as the decoders give them
+    logits = torch.tensor([[2.0, -1.0, float("-inf"), 0.5]])
+    # When they are tempered, Then the result is a distribution with the mask kept
+    probs = tempered_softmax(logits, temperature)
+    assert probs.dtype == torch.float32 and torch.isfinite(probs).all()
+    assert float(probs.sum()) == pytest.approx(1.0) and float(probs[0, 2]) == 0.0
+    # And it is softmax(logits / T) where that is computable, the argmax or uniform at the ends
+    if 1e-3 <= temperature <= 1e3:
+        assert torch.allclose(probs, torch.softmax(logits / temperature, dim=-1))
+    elif temperature < 1e-3:
+        assert probs.tolist() == [[1.0, 0.0, 0.0, 0.0]]
+    else:
+        assert torch.allclose(probs, torch.tensor([[1 / 3, 1 / 3, 0.0, 1 / 3]]))

@@ -85,6 +85,8 @@ def parse_smiles(smiles: str, config: GraphConfig | None = None) -> Chem.Mol:
     text = smiles.strip()
     if not text:
         raise _rejected(smiles, "empty")
+    if not text.isascii():  # SMILES is ASCII; a lone surrogate (undecodable argv) crashes RDKit
+        raise _rejected(smiles, "unparsable", "a character that is not ASCII")
     with quiet_rdkit():
         mol = Chem.MolFromSmiles(text)
     if mol is None or mol.GetNumAtoms() == 0:

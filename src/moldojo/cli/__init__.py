@@ -2,8 +2,8 @@
 
 One module per verb, each with ``add_arguments(parser)`` and ``run(args) -> int``; no modelling
 logic lives here. Data goes to stdout, diagnostics to stderr. Usage errors exit 2 with one line;
-a :class:`~moldojo.errors.MoldojoError` prints one line and exits 1 (with its traceback under
-``-v``).
+a :class:`~moldojo.errors.MoldojoError`, or running out of memory (a model or batch too large
+for the machine), prints one line and exits 1 (with its traceback under ``-v``).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import re
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
@@ -80,17 +81,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return int(args.run(args) or 0)
         except MoldojoError as error:
-            if args.verbose:
-                traceback.print_exc()
-            # The last guard on input text: one line, control characters escaped, bounded.
-            message = printable(" ".join(str(error).split()))
-            if len(message) > _MESSAGE_CHARS:
-                message = message[:_MESSAGE_CHARS] + "..."
-            print(f"moldojo: error: {message}", file=sys.stderr)
-            return 1
+            return _error(str(error), args.verbose)
+        except (MemoryError, RuntimeError) as error:
+            if not _out_of_memory(error):
+                raise  # a bug: the traceback is what its report needs
+            asked = re.search(r"tried to allocate ([\d.]+ ?\w+)", str(error), re.IGNORECASE)
+            amount = f" (asked for {asked.group(1)})" if asked else ""
+            message = f"out of memory{amount}; use a smaller model, batch size or -n"
+            return _error(message, args.verbose)
         except KeyboardInterrupt:
             print("moldojo: interrupted", file=sys.stderr)
             return 130
+
+
+def _error(message: str, verbose: int) -> int:
+    """Print ``message`` as the one line of an error (with the traceback under ``-v``): the last
+    guard on input text, so control characters are escaped and the line is bounded."""
+    if verbose:
+        traceback.print_exc()
+    message = printable(" ".join(message.split()))
+    if len(message) > _MESSAGE_CHARS:
+        message = message[:_MESSAGE_CHARS] + "..."
+    print(f"moldojo: error: {message}", file=sys.stderr)
+    return 1
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    """Memory ran out: Python's MemoryError, torch's OutOfMemoryError (CUDA), or its CPU
+    allocator's failure, a plain RuntimeError that says so."""
+    if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
+        return True
+    return "can't allocate memory" in str(error)
 
 
 @contextlib.contextmanager

@@ -63,6 +63,8 @@ def read_latent_points(file: str) -> np.ndarray:
     import numpy as np
 
     how = "write one with 'moldojo encode'"
+    if not file.strip():  # Path("") is the current directory
+        raise MoldojoError(f"{file!r} names no file; give a .npy file of latent points ({how})")
     if Path(file).is_dir():
         raise MoldojoError(f"{file} is a directory; give a .npy file of latent points ({how})")
     if not Path(file).is_file():

@@ -60,6 +60,8 @@ def read_generated(path: str, max_length: int = MAX_SMILES_LENGTH) -> list[str]:
     is a field longer than ``max_length`` characters: a failed sample, never given to RDKit,
     counted in a warning. A byte-order mark is dropped."""
     file = Path(path)
+    if not path.strip():  # Path("") is the current directory
+        raise DatasetError(f"{path!r} names no file; give a file of SMILES, one per line")
     if file.is_dir():
         raise DatasetError(f"{path} is a directory; give a file of SMILES, one per line")
     if not file.is_file():
@@ -99,6 +101,10 @@ def run(args: argparse.Namespace) -> int:
     from moldojo.evaluation.reference import moses_reference, reference_from_source
     from moldojo.evaluation.training import training_set
 
+    def say(text: str) -> None:  # counts and notes on stderr; -q keeps it to errors
+        if not args.quiet:
+            print(f"moldojo: {text}", file=sys.stderr)
+
     json_out = output_file(args.json, "--json", stdout=True)
     plots = output_dir(args.plots, "--plots")
     jobs = args.jobs or os.cpu_count() or 1
@@ -129,11 +135,8 @@ def run(args: argparse.Namespace) -> int:
         )  # fmt: skip
         results.update(result.metrics)
         notes.extend(result.notes)
-        print(
-            f"moldojo: {result.n_input} lines, {result.n_valid} valid, "
-            f"{result.n_distinct} distinct molecules",
-            file=sys.stderr,
-        )
+        say(f"{result.n_input} lines, {result.n_valid} valid, "
+            f"{result.n_distinct} distinct molecules")  # fmt: skip
         if plots is not None and result.n_valid:
             from moldojo.evaluation.plots import property_histogram_pngs
 
@@ -147,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
             pngs = property_histogram_pngs(arrays, test.properties, reference_name=test.name)
             for key, png in pngs.items():
                 plots.file(f"{key}.png").write_bytes(png)
-            print(f"moldojo: wrote {len(pngs)} plots to {plots}", file=sys.stderr)
+            say(f"wrote {len(pngs)} plots to {plots}")
     if args.suite in ("guacamol", "all"):
         from moldojo.evaluation.guacamol import guacamol_metrics
         from moldojo.evaluation.training import training_smiles
@@ -163,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
         results.update({f"{prefix}{k}": v for k, v in result_g.scores().items()})
         notes.extend(result_g.notes)
     for note in notes:
-        print(f"moldojo: note: {note}", file=sys.stderr)
+        say(f"note: {note}")
     _print_table(results)
     logger.info("evaluated in %.1f s", time.perf_counter() - start)
     if json_out is not None:

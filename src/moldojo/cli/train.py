@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from moldojo.cli.common import positive_float, resolve_device, show_progress
+from moldojo.cli.common import positive_float, positive_int, resolve_device, show_progress
 from moldojo.errors import ConfigError
 
 HELP = "train a generative model (two-step or hierarchical motif VAE) into a run directory"
@@ -31,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value, e.g. --set two_step.latent_dim=32 "
                         "(repeatable)")  # fmt: skip
-    parser.add_argument("--epochs", type=int, metavar="N", help="epochs (overrides the config)")
+    parser.add_argument("--epochs", type=positive_int, metavar="N",
+                        help="epochs (overrides the config)")  # fmt: skip
     parser.add_argument(
         "--max-minutes",
         type=positive_float,
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     overrides = []
     if args.model:
         overrides.append(f"model={args.model}")
-    if args.data:
+    if args.data is not None:  # --data "" is a (bad) data set, not the default one
         overrides.append(f"data={args.data}")
     if args.seed and not any(item.startswith("seed=") for item in args.set):
         overrides.append(f"seed={args.seed}")  # --seed S is --set seed=S

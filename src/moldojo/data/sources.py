@@ -108,6 +108,8 @@ def resolve(spec: str, *, smiles_column: str | None = None) -> list[SmilesSource
     Raises:
         DatasetError: unknown name or split, missing file, or missing data package.
     """
+    if not spec.strip():  # Path("") is the current directory
+        raise DatasetError(f"{spec!r} names no data; give a dataset name or a file of SMILES")
     path = Path(spec).expanduser()
     if path.is_file():
         return [_file_source(path, smiles_column)]

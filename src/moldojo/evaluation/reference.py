@@ -7,6 +7,8 @@ scaffold-test splits they are read from the molsets wheel (``test_stats.npz``,
 NumPy archive in the cache directory, so that later runs load them fast and without unpickling.
 For a user's own reference file they are computed (as MOSES's ``compute_intermediate_statistics``
 does: on the molecules as written, not re-canonicalised) and cached under a hash of the file.
+:func:`source_smiles` reads the SMILES of a reference or training set: a record longer than
+``GraphConfig.max_smiles_length`` characters is invalid and never given to RDKit.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from moldojo.chem.config import MAX_SMILES_LENGTH
 from moldojo.data.dataset import cache_dir
 from moldojo.data.sources import SmilesSource, moses_data_dir
 from moldojo.errors import DatasetError
@@ -38,6 +41,7 @@ __all__ = [
     "moses_reference",
     "reference_from_smiles",
     "reference_from_source",
+    "source_smiles",
 ]
 
 #: The properties whose distributions MOSES compares, in its key names.
@@ -153,6 +157,29 @@ def moses_reference(split: str) -> ReferenceStats:
     return stats
 
 
+def source_smiles(source: SmilesSource, max_length: int = MAX_SMILES_LENGTH) -> list[str]:
+    """The first field of every record of ``source``, in order: ``""`` for an empty record, and
+    for one longer than ``max_length`` characters (``too_long``: never given to RDKit, which
+    took minutes over a 10 MB line), counted in a warning."""
+    smiles: list[str] = []
+    too_long: list[int] = []
+    for line, text in source.records():
+        fields = text.split(maxsplit=1)
+        first = fields[0] if fields else ""
+        if len(first) > max_length:
+            too_long.append(line)
+            first = ""
+        smiles.append(first)
+    if too_long:
+        more = ", ..." if len(too_long) > 5 else ""
+        records = "1 record" if len(too_long) == 1 else f"{len(too_long):,} records"
+        logger.warning(
+            "%s: %s longer than %s characters left out as invalid (line %s%s)",
+            source.name, records, f"{max_length:,}", ", ".join(map(str, too_long[:5])), more,
+        )  # fmt: skip
+    return smiles
+
+
 def reference_from_smiles(
     name: str,
     smiles: Sequence[str],
@@ -203,7 +230,7 @@ def reference_from_source(
     stats = load_cached(cached)
     if stats is not None:
         return stats
-    smiles = [text.split()[0] if text.split() else "" for _, text in source.records()]
+    smiles = source_smiles(source)  # empty and overlong records are invalid
     stats = reference_from_smiles(source.name, smiles, jobs=jobs, device=device, progress=progress)
     _save(stats, cached)
     return stats

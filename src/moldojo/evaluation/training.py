@@ -4,7 +4,8 @@ MOSES compares generated canonical SMILES with its training split *as written in
 (those strings are already RDKit-canonical); :func:`training_set` keeps exactly that for MOSES.
 Any other training set (a dataset split or a file) is canonicalised with the installed RDKit,
 once, and the set is cached under a hash of the file's content, so novelty compares like with
-like.
+like. The SMILES are read by :func:`~moldojo.evaluation.reference.source_smiles`, as a
+reference set's are: a record over the length limit is invalid and never given to RDKit.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from moldojo.chem.smiles import quiet_rdkit
 from moldojo.data.dataset import cache_dir
 from moldojo.data.sources import SmilesSource, resolve_one
 from moldojo.evaluation.molecules import get_mol
+from moldojo.evaluation.reference import source_smiles
 from moldojo.parallel import pmap
 
 logger = logging.getLogger(__name__)
@@ -40,9 +42,10 @@ def _canonical_stereo_blind(smiles: str) -> str | None:
 
 
 def training_smiles(spec: str) -> list[str]:
-    """The SMILES of a training set, in file order (first field of each record)."""
+    """The SMILES of a training set, in file order (first field of each record; empty and
+    overlong records left out)."""
     source = resolve_one("moses:train" if spec == "moses" else spec)
-    return [text.split()[0] for _, text in source.records() if text.split()]
+    return [s for s in source_smiles(source) if s]
 
 
 def training_set(
@@ -74,7 +77,7 @@ def _cached_canonical_set(
     if path.is_file():
         with gzip.open(path, "rt") as handle:
             return frozenset(line.rstrip("\n") for line in handle)
-    smiles = [text.split()[0] for _, text in source.records() if text.split()]
+    smiles = [s for s in source_smiles(source) if s]
     logger.info("canonicalising %d molecules of %s (once; cached)", len(smiles), source.name)
     func = canonical_or_none if isomeric else _canonical_stereo_blind
     canonical = pmap(func, smiles, jobs=jobs, chunk_size=2048, description="training set",

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from pydantic import PositiveFloat, PositiveInt, field_validator
+from pydantic import PositiveFloat, field_validator
 from torch import Tensor, nn
 
-from moldojo.config import Config
+from moldojo.config import Config, Size
 from moldojo.data import MolDataset, load_dataset
 from moldojo.data.features import FeatureSpec, featurize_batch
 from moldojo.data.targets import property_targets
@@ -55,15 +55,15 @@ class DojoConfig(Config):
 
     layers: tuple[str, ...] = ()
     minutes: PositiveFloat = 3.0
-    hidden_dim: PositiveInt = 128
-    num_layers: PositiveInt = 4
-    batch_size: PositiveInt = 128
+    hidden_dim: Size = 128
+    num_layers: Size = 4
+    batch_size: Size = 128
     lr: PositiveFloat = 1e-3
     train: str = "moses-mini:train"
     test: str = "moses-mini:test"
     seed: int = 0
-    timing_dim: PositiveInt = 128
-    timing_repeats: PositiveInt = 20
+    timing_dim: Size = 128
+    timing_repeats: Size = 20
 
     @field_validator("layers")
     @classmethod

@@ -41,7 +41,7 @@ from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, Pos
 from torch import Tensor, nn
 
 from moldojo.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from moldojo.config import Config
+from moldojo.config import Config, Size
 from moldojo.errors import CheckpointError
 from moldojo.models.vae import KLSchedule
 from moldojo.progress import progress_bar
@@ -70,7 +70,7 @@ class TrainConfig(Config):
     """
 
     epochs: PositiveInt = 20
-    batch_size: PositiveInt = 128
+    batch_size: Size = 128
     lr: PositiveFloat = 1e-3
     lr_decay: float = Field(0.95, gt=0, le=1)
     clip_norm: PositiveFloat = 5.0

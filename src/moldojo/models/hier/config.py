@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import PositiveInt, field_validator
+from pydantic import field_validator
 
-from moldojo.config import Config
+from moldojo.config import Config, Size
 from moldojo.nn.registry import LAYERS
 
 __all__ = ["HierConfig"]
@@ -37,14 +37,14 @@ class HierConfig(Config):
     ``RunConfig.vocabulary`` (:class:`~moldojo.models.task.VocabularyConfig`).
     """
 
-    hidden_dim: PositiveInt = 128
-    latent_dim: PositiveInt = 32
-    atom_layers: PositiveInt = 4
-    decoder_atom_layers: PositiveInt | None = None
-    attachment_layers: PositiveInt = 2
-    motif_layers: PositiveInt = 3
+    hidden_dim: Size = 128
+    latent_dim: Size = 32
+    atom_layers: Size = 4
+    decoder_atom_layers: Size | None = None
+    attachment_layers: Size = 2
+    motif_layers: Size = 3
     motif_edges: Literal["ancestry", "tree"] = "ancestry"
-    max_distance: PositiveInt = 8
+    max_distance: Size = 8
     motif_layer: str = "gated-gcn"
     readout: Literal["root", "mean"] = "root"
     norm: Literal["layer", "batch", "none"] = "layer"

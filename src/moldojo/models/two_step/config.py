@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field
 
-from moldojo.config import Config
+from moldojo.config import Config, Size
 
 __all__ = ["TwoStepConfig"]
 
@@ -28,11 +28,11 @@ class TwoStepConfig(Config):
             or ``"none"``.
     """
 
-    hidden_dim: PositiveInt = 128
-    decoder_dim: PositiveInt = 64
-    latent_dim: PositiveInt = 64
-    encoder_layers: PositiveInt = 4
-    decoder_layers: PositiveInt = 4
+    hidden_dim: Size = 128
+    decoder_dim: Size = 64
+    latent_dim: Size = 64
+    encoder_layers: Size = 4
+    decoder_layers: Size = 4
     norm: Literal["batch", "layer", "none"] = "layer"
     dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
     readout: Literal["mean", "sum"] = "mean"
