@@ -79,10 +79,7 @@ MAX_JOBS = 1024
 
 def jobs_int(text: str) -> int:
     """A number of worker processes (``--jobs``): 1 to :data:`MAX_JOBS`."""
-    value = positive_int(text)
-    if value > MAX_JOBS:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_JOBS}, got {value}")
-    return value
+    return _at_most(positive_int(text), MAX_JOBS)
 
 
 #: Most molecules one command samples: all their latent points and SMILES are held in memory.
@@ -91,9 +88,12 @@ MAX_SAMPLES = 10_000_000
 
 def sample_count(text: str) -> int:
     """A number of samples (``sample -n``): 1 to :data:`MAX_SAMPLES`."""
-    value = positive_int(text)
-    if value > MAX_SAMPLES:
-        raise argparse.ArgumentTypeError(f"must be at most {MAX_SAMPLES:,}, got {value}")
+    return _at_most(positive_int(text), MAX_SAMPLES)
+
+
+def _at_most(value: int, maximum: int) -> int:
+    if value > maximum:
+        raise argparse.ArgumentTypeError(f"must be at most {maximum:,}, got {value}")
     return value
 
 

@@ -19,7 +19,9 @@ __all__ = [
     "mode_label",
     "report_failures",
     "run_dir_and_file",
+    "say",
     "write_smiles",
+    "write_text",
 ]
 
 
@@ -74,30 +76,38 @@ def failure_summary(reasons: list[str | None]) -> str:
 def report_failures(
     what: str, total: int, failures: Counter[str], *, to_stdout: bool = False
 ) -> None:
-    """One line: how many of ``total`` failed, and why. On stderr, unless the data went to a
-    file (``to_stdout``), when this line is the command's output."""
+    """One line: how many of ``total`` failed, and why (see :func:`say`)."""
     failed = sum(failures.values())
     reasons = ", ".join(f"{k} {v}" for k, v in failures.most_common())
     detail = f" ({reasons})" if failed else ""
-    line = f"{what}: {total - failed} of {total} ok, {failed} failed{detail}"
+    say(f"{what}: {total - failed} of {total} ok, {failed} failed{detail}", to_stdout=to_stdout)
+
+
+def say(line: str, *, to_stdout: bool) -> None:
+    """A verb's one-line summary: on stderr, unless the data went to a file (``to_stdout``),
+    when this line is the command's output."""
     if to_stdout:
         print(line)
     else:
         print(f"moldojo: {line}", file=sys.stderr)
 
 
+def write_text(text: str, output: OutputFile | None) -> bool:
+    """``text`` to ``output`` (checked by :func:`~moldojo.cli.output.output_file`) or stdout;
+    whether it went to a file (the summary then goes to stdout, see :func:`say`)."""
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+    return output is not None and not output.is_stdout
+
+
 def write_smiles(
     smiles: list[str | None], output: OutputFile | None, what: str, failures: Counter[str]
 ) -> None:
-    """One SMILES per line (empty for a failure) to ``output`` (checked by
-    :func:`~moldojo.cli.output.output_file`) or stdout, then the counts line: on stdout when the
-    SMILES went to a file, else on stderr."""
-    text = "".join((s or "") + "\n" for s in smiles)
-    to_file = output is not None and not output.is_stdout
-    if output is not None:
-        output.write_text(text)
-    else:
-        sys.stdout.write(text)
+    """One SMILES per line (empty for a failure) to ``output`` or stdout, then the counts line:
+    on stdout when the SMILES went to a file, else on stderr."""
+    to_file = write_text("".join((s or "") + "\n" for s in smiles), output)
     if to_file:
         what = f"{what} -> {output}"
     report_failures(what, len(smiles), failures, to_stdout=to_file)

@@ -9,11 +9,10 @@ to a file).
 from __future__ import annotations
 
 import argparse
-import sys
 
 from moldojo.cli.common import sample_count
-from moldojo.cli.generate_common import failure_summary, load_model
-from moldojo.cli.output import OutputFile, output_file
+from moldojo.cli.generate_common import failure_summary, load_model, say, write_text
+from moldojo.cli.output import output_file
 from moldojo.errors import MoldojoError
 
 HELP = "decode molecules between two encoded molecules (default model: the shipped one)"
@@ -54,23 +53,10 @@ def run(args: argparse.Namespace) -> int:
     line = (f"{result.path} path, {result.steps} steps: {result.changes} of {result.steps + 1} "
             f"moves changed the molecule, mean consecutive similarity {similarity}, "
             f"{failure_summary(result.reasons)}")  # fmt: skip
-    _write(result.smiles, output, line)
+    to_file = write_text("".join((s or "") + "\n" for s in result.smiles), output)
+    say(f"{line} -> {output}" if to_file else line, to_stdout=to_file)
     if grid is not None:
         from moldojo.evaluation.plots import molecule_grid_image
 
         grid.write_image(molecule_grid_image(valid, n=len(valid), per_row=min(len(valid), 8)))
     return 0
-
-
-def _write(smiles: list[str | None], output: OutputFile | None, summary: str) -> None:
-    """The SMILES (an empty line for a failure), then the summary: on stderr, or on stdout
-    when the SMILES went to a file."""
-    text = "".join((s or "") + "\n" for s in smiles)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text)
-    if output is not None and not output.is_stdout:
-        print(f"{summary} -> {output}")
-    else:
-        print(f"moldojo: {summary}", file=sys.stderr)

@@ -10,10 +10,15 @@ neighbours.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from moldojo.cli.common import non_negative_float, sample_count
-from moldojo.cli.generate_common import failure_summary, load_model, run_dir_and_file
+from moldojo.cli.generate_common import (
+    failure_summary,
+    load_model,
+    run_dir_and_file,
+    say,
+    write_text,
+)
 from moldojo.cli.output import output_file
 
 HELP = "decode molecules around an encoded molecule (default model: the shipped one)"
@@ -51,14 +56,8 @@ def run(args: argparse.Namespace) -> int:
     summary = (f"{len(result.smiles)} neighbours at radius {result.radius:g}: {result.valid} "
                f"valid, {result.unique} unique, mean similarity {similarity}, "
                f"{failure_summary(result.reasons)}")  # fmt: skip
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text)
-    if output is not None and not output.is_stdout:
-        print(f"{summary} -> {output}")
-    else:
-        print(f"moldojo: {summary}", file=sys.stderr)
+    to_file = write_text(text, output)
+    say(f"{summary} -> {output}" if to_file else summary, to_stdout=to_file)
     if grid is not None:
         from moldojo.evaluation.plots import molecule_grid_image
 
