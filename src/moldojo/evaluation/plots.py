@@ -1,9 +1,10 @@
-"""Histograms of generated vs. reference property distributions (PNG, matplotlib)."""
+"""Pictures of molecules and of their properties: histograms of generated vs. reference
+property distributions (PNG bytes, matplotlib) and grids of drawn molecules (RDKit); the CLI
+writes them through its output helper."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -11,34 +12,9 @@ import numpy as np
 if TYPE_CHECKING:
     from PIL import Image
 
-__all__ = [
-    "molecule_grid",
-    "molecule_grid_image",
-    "plot_property_histograms",
-    "property_histogram_pngs",
-]
+__all__ = ["molecule_grid_image", "property_histogram_pngs"]
 
 _TITLES = {"QED": "QED", "logP": "logP (Crippen)", "SA": "SA score", "weight": "molecular weight"}
-
-
-def plot_property_histograms(
-    generated: Mapping[str, np.ndarray],
-    reference: Mapping[str, np.ndarray],
-    directory: str | Path,
-    *,
-    reference_name: str = "reference",
-) -> list[Path]:
-    """Write ``DIR/<property>.png`` for each property present in both mappings: overlaid density
-    histograms on shared bins. Returns the files written."""
-    out_dir = Path(directory)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    pngs = property_histogram_pngs(generated, reference, reference_name=reference_name)
-    for key, data in pngs.items():
-        path = out_dir / f"{key}.png"
-        path.write_bytes(data)
-        written.append(path)
-    return written
 
 
 def property_histogram_pngs(
@@ -47,8 +23,8 @@ def property_histogram_pngs(
     *,
     reference_name: str = "reference",
 ) -> dict[str, bytes]:
-    """The pictures of :func:`plot_property_histograms` as PNG bytes, by property, for a caller
-    that writes them itself."""
+    """Overlaid density histograms (shared bins) of each property present in both mappings,
+    as PNG bytes by property; the caller writes them (``evaluate --plots``)."""
     import io
 
     import matplotlib
@@ -79,15 +55,6 @@ def property_histogram_pngs(
         plt.close(figure)
         pngs[key] = buffer.getvalue()
     return pngs
-
-
-def molecule_grid(smiles: list[str], path: str | Path, *, n: int = 24, per_row: int = 6) -> Path:
-    """Draw the first ``n`` parseable molecules of ``smiles`` in a grid PNG; returns ``path``."""
-    image = molecule_grid_image(smiles, n=n, per_row=per_row)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path)
-    return path
 
 
 def molecule_grid_image(smiles: list[str], *, n: int = 24, per_row: int = 6) -> Image.Image:
