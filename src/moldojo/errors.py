@@ -15,6 +15,7 @@ __all__ = [
     "InvalidMoleculeError",
     "InvalidSmilesError",
     "MoldojoError",
+    "ScaffoldError",
     "VocabularyError",
     "clip_input",
     "printable",
@@ -59,6 +60,11 @@ class DatasetError(MoldojoError):
 
 class InvalidMoleculeError(MoldojoError, ValueError):
     """A molecular graph does not describe a chemically valid molecule (RDKit rejects it)."""
+
+
+class ScaffoldError(MoldojoError, ValueError):
+    """A scaffold cannot constrain decoding: the model kind cannot start from one, or the
+    scaffold has a motif the model's vocabulary lacks."""
 
 
 # -- input text in messages ------------------------------------------------------------------------

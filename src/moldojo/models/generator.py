@@ -10,6 +10,8 @@ and fills in four hooks:
 * ``_encode(records)``: ``(mu, logvar)`` of a batch of records;
 * ``_decode(z, temperature, generator, **options)``: a ``(smiles, reason)`` per latent point.
 
+A family that can start decoding from a scaffold also overrides ``_scaffold_plan(smiles)``.
+
 Results are typed and per molecule: :class:`Decoded` is the list of SMILES (None where decoding
 failed) with a reason for each failure, :class:`Encoded` the latent points with the reasons of
 the rows that could not be encoded. Nothing is left behind on the generator between calls.
@@ -33,7 +35,7 @@ from torch import Tensor, nn
 from moldojo.checkpoint import Checkpoint
 from moldojo.chem import GraphConfig
 from moldojo.config import config_from_dict, config_to_dict
-from moldojo.errors import CheckpointError, ConfigError
+from moldojo.errors import CheckpointError, ConfigError, ScaffoldError
 from moldojo.progress import progress_bar
 
 __all__ = ["Decoded", "Encoded", "Generator"]
@@ -142,6 +144,17 @@ class Generator(ABC):
                              f"({allowed})")  # fmt: skip
         return {"mode": mode or self.decode_modes[0]} if self.decode_modes else {}
 
+    def _scaffold_plan(self, scaffold: str) -> Any:
+        """The family's ``scaffold`` keyword of :meth:`_decode`: how decoding starts from the
+        scaffold ``scaffold`` (SMILES). A family that cannot decode from a scaffold keeps this.
+
+        Raises:
+            ScaffoldError: always here; in a family, the scaffold cannot be decoded from.
+            InvalidSmilesError: the scaffold SMILES is not a molecule.
+        """
+        raise ScaffoldError(f"the {self.kind} model cannot decode from a scaffold: it decodes "
+                            f"{self.decoding}, not part by part; use a hier model")  # fmt: skip
+
     # ------------------------------------------------------------------------- checkpoints
 
     @classmethod
@@ -209,7 +222,7 @@ class Generator(ABC):
 
     def decode(self, z: Tensor | np.ndarray, *, temperature: float = 0.0,
                generator: torch.Generator | None = None, mode: str | None = None,
-               progress: bool | None = False) -> Decoded:  # fmt: skip
+               scaffold: str | None = None, progress: bool | None = False) -> Decoded:  # fmt: skip
         """Molecules of latent points, as canonical SMILES (None where decoding failed).
 
         Args:
@@ -219,9 +232,13 @@ class Generator(ABC):
             generator: random source when ``temperature > 0``.
             mode: one of :attr:`decode_modes` (None: the family's default); a family with one
                 way to decode accepts only None.
+            scaffold: a SMILES every molecule must contain; decoding starts from it (a family
+                that cannot, raises :class:`~moldojo.errors.ScaffoldError`).
             progress: a progress bar on stderr (None: when stderr is a terminal).
         """
         options = self._decode_options(mode)
+        if scaffold is not None:
+            options["scaffold"] = self._scaffold_plan(scaffold)
         z = torch.as_tensor(np.asarray(z), dtype=torch.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must be [B, {self.latent_dim}], got {list(z.shape)}")
@@ -238,13 +255,14 @@ class Generator(ABC):
         return Decoded(smiles, reasons)
 
     def sample(self, n: int, *, generator: torch.Generator | None = None,
-               temperature: float = 0.0, mode: str | None = None,
+               temperature: float = 0.0, mode: str | None = None, scaffold: str | None = None,
                progress: bool | None = False) -> Decoded:  # fmt: skip
         """``n`` molecules decoded from ``z ~ N(0, I)``; the latent points come from
-        ``generator`` on the CPU, so that a seed gives the same molecules on any device."""
+        ``generator`` on the CPU, so that a seed gives the same molecules on any device. With
+        ``scaffold``, every molecule contains it (see :meth:`decode`)."""
         z = torch.randn(n, self.latent_dim, generator=generator)
         return self.decode(z, temperature=temperature, generator=generator, mode=mode,
-                           progress=progress)  # fmt: skip
+                           scaffold=scaffold, progress=progress)  # fmt: skip
 
     def reconstruct(self, smiles: Sequence[str], *, mode: str | None = None, jobs: int = 1,
                     progress: bool | None = False) -> Decoded:  # fmt: skip

@@ -21,6 +21,7 @@ from torch import Tensor
 
 from moldojo.chem import GraphConfig, graph_to_smiles, parse_smiles
 from moldojo.chem.motifs import decompose, tree_graph
+from moldojo.chem.scaffold import parse_scaffold
 from moldojo.chem.smiles import quiet_rdkit
 from moldojo.data.features import ranges
 from moldojo.errors import InvalidMoleculeError, InvalidSmilesError
@@ -29,6 +30,7 @@ from moldojo.models.hier.config import HierConfig
 from moldojo.models.hier.decoding import DecodeState
 from moldojo.models.hier.network import HierBatch, HierVAE
 from moldojo.models.hier.records import RecordPack, ancestry_edges, atom_features, tree_record
+from moldojo.models.hier.scaffold import ScaffoldCursor, ScaffoldPlan, scaffold_plan
 from moldojo.models.hier.tables import MotifTables
 from moldojo.models.vae import tempered_softmax
 from moldojo.parallel import pmap
@@ -201,9 +203,14 @@ class HierGenerator(Generator):
         batch = to_batch(pack, np.arange(len(pack)), self.tables).to(self.device)
         return self.model.encode(batch)
 
-    def _decode(self, z: Tensor, temperature: float, generator: torch.Generator | None
+    def _decode(self, z: Tensor, temperature: float, generator: torch.Generator | None,
+                scaffold: ScaffoldPlan | None = None
                 ) -> list[tuple[str | None, str | None]]:  # fmt: skip
-        return [self._to_smiles(p) for p in self._decode_partials(z, temperature, generator)]
+        states = self._decode_partials(z, temperature, generator, scaffold)
+        return [self._to_smiles(p) for p in states]
+
+    def _scaffold_plan(self, scaffold: str) -> ScaffoldPlan:
+        return scaffold_plan(parse_scaffold(scaffold, self.graph_config), self.tables)
 
     def _to_smiles(self, state: DecodeState) -> tuple[str | None, str | None]:
         try:
@@ -214,26 +221,35 @@ class HierGenerator(Generator):
         return smiles, None if smiles is not None else "assembly"
 
     @torch.no_grad()
-    def _decode_partials(self, z: Tensor, temperature: float, generator: torch.Generator | None
-                         ) -> list[DecodeState]:  # fmt: skip
+    def _decode_partials(self, z: Tensor, temperature: float, generator: torch.Generator | None,
+                         scaffold: ScaffoldPlan | None = None) -> list[DecodeState]:  # fmt: skip
         """Decode ``z [B, latent_dim]`` motif by motif, every molecule's choices made on its
-        :class:`~moldojo.models.hier.decoding.DecodeState` (the one teacher forcing replays)."""
+        :class:`~moldojo.models.hier.decoding.DecodeState` (the one teacher forcing replays);
+        with a ``scaffold``, its motifs are placed first (:mod:`~moldojo.models.hier.scaffold`).
+        """
         model, tables = self.model, self.tables
         dev = z.device
         n = z.shape[0]
         t = tables.num_atom_types
         edges = model.config.motif_edges
         radius = model.config.radius
-        max_nodes = max(8, 2 * tables.max_motifs)
+        max_nodes = max(8, 2 * tables.max_motifs) + (len(scaffold.nodes) if scaffold else 0)
         states = [DecodeState(tables) for _ in range(n)]
+        cursors = [ScaffoldCursor(scaffold) for _ in range(n)] if scaffold else None
 
-        # root: motif from z alone, then its configuration
+        # root: motif from z alone (the scaffold's root motif), then its configuration
         zeros = torch.zeros(n, model.config.hidden_dim, device=dev)
-        motif_logits = model.motif_logits(z, zeros)
-        motifs = [_choose(motif_logits[i], temperature, generator) for i in range(n)]
-        configs = self._configs(z, zeros, motifs, [None] * n, temperature, generator)
-        for state, c in zip(states, configs, strict=True):
+        if scaffold is None:
+            motif_logits = model.motif_logits(z, zeros)
+            motifs = [_choose(motif_logits[i], temperature, generator) for i in range(n)]
+            allowed = [None] * n
+        else:
+            motifs, allowed = [scaffold.nodes[0].motif] * n, [scaffold.masks[0]] * n
+        configs = self._configs(z, zeros, motifs, allowed, temperature, generator)
+        for i, (state, c) in enumerate(zip(states, configs, strict=True)):
             state.add_root(c)
+            if cursors:
+                cursors[i].placed(0, 0, c)
 
         for _ in range(2 * max_nodes + 1):
             active = [i for i in range(n) if states[i].stack]
@@ -262,9 +278,16 @@ class HierGenerator(Generator):
             p_stop = torch.sigmoid(model.stop_logits(z_act, h_top)).cpu()
 
             # pop or go on; what the child may be
-            going, candidates, feasible = [], [], []
+            going, candidates, feasible, forced = [], [], [], []
             for j, i in enumerate(active):
                 state = states[i]
+                scaffold_child = cursors[i].next_child(state.top) if cursors else None
+                if scaffold_child is not None:  # the scaffold's children come first
+                    going.append(j)
+                    candidates.append(None)
+                    feasible.append(scaffold.masks[scaffold_child])
+                    forced.append(scaffold_child)
+                    continue
                 cand = state.parent_candidates()
                 if cand and len(state.motif) < max_nodes:
                     ok = state.feasible(cand)
@@ -282,6 +305,7 @@ class HierGenerator(Generator):
                     going.append(j)
                     candidates.append(cand)
                     feasible.append(ok)
+                    forced.append(None)
                 else:
                     state.pop()
             if not going:
@@ -293,16 +317,31 @@ class HierGenerator(Generator):
             logits = model.motif_logits(zg, hg)
             motifs = []
             for r, ok in enumerate(feasible):
+                if forced[r] is not None:
+                    motifs.append(scaffold.nodes[forced[r]].motif)
+                    continue
                 motif_ok = np.logical_or.reduceat(ok, tables.motif_ptr[:-1])
                 scores = logits[r].masked_fill(~torch.as_tensor(motif_ok, device=dev), -torch.inf)
                 motifs.append(_choose(scores, temperature, generator))
             configs = self._configs(zg, hg, motifs, feasible, temperature, generator)
 
+            # a scaffold child merges at its mapped positions
+            for r, j in enumerate(going):
+                if forced[r] is not None:
+                    i = active[j]
+                    top = states[i].top
+                    parent_pos, attach_pos = cursors[i].merge(top, forced[r], configs[r])
+                    node = states[i].add_child(configs[r], parent_pos, attach_pos)
+                    cursors[i].placed(node, forced[r], configs[r])
+            free = [r for r in range(len(going)) if forced[r] is None]
+            if not free:
+                continue
+
             # attachment pair: decoder AtomMPN over the partial molecules' balls and the children
             xs, srcs, dsts, orders, pairs = [], [], [], [], []
             offset = 0
-            for r, j in enumerate(going):
-                state = states[active[j]]
+            for r in free:
+                state = states[active[going[r]]]
                 ball = state.ball(candidates[r], radius)
                 xs.append(atom_features(np.asarray(state.atom_type)[ball.atoms],
                                         np.asarray(state.atom_hs)[ball.atoms],
@@ -330,12 +369,12 @@ class HierGenerator(Generator):
             scores = model.pair_scores(zg[index[:, 0]], hg[index[:, 0]], h_atoms[index[:, 1]],
                                        h_atoms[index[:, 2]])  # fmt: skip
             first = 0
-            for r, j in enumerate(going):
-                options = pairs[r]
+            for options in pairs:
                 pick = options[_choose(scores[first : first + len(options)], temperature,
                                        generator)]  # fmt: skip
                 first += len(options)
-                states[active[j]].add_child(configs[r], pick[3], pick[4])
+                r = options[0][0]
+                states[active[going[r]]].add_child(configs[r], pick[3], pick[4])
         return states
 
     def _configs(self, z: Tensor, h: Tensor, motifs: list[int], feasible: list, temperature: float,
