@@ -368,6 +368,25 @@ def _cases() -> list[Case]:
     add(FAIL, "train", "--out", "{fake_run}", "--data", "{ok.smi}", *TINY_TRAIN)
     add(OK, "sample", "{run}", "-n", "2", "-o", "{out}/s.smi", "--temperature", "1e-300")
     add(OK, "dojo", "list")
+    # Searching: hostile start molecules, scaffolds, objectives, budgets and destinations
+    opt = ["optimize", "--method", "random", "--budget", "2", "--batch", "2"]
+    for smiles in draw(hostile, 6):
+        add(EITHER, *opt, "--objective", "qed", "--start", smiles, "--out", "{out}/o", model=True)
+        add(EITHER, "sample", "-n", "2", "--scaffold", smiles, "-o", "{out}/s.smi", model=True)
+    bad_objectives = ["", "nope", "similarity:", "similarity:\x1b[31m", "python:",
+                      "python:os:", "python:{rand2.bin}:f", "python:{adir}:f", "nan*qed",
+                      "1e400*qed"]  # fmt: skip
+    for objective in bad_objectives:
+        add(FAIL, *opt, "--objective", objective, "--out", "{out}/o")
+    for value in draw(BAD_COUNTS, 4):
+        add(USAGE, *opt, "--objective", "qed", "--budget", value, "--out", "{out}/o")
+    for value in draw(BAD_FLOATS, 4):
+        add(USAGE, *opt, "--objective", "qed", "--start", "CCO", "--min-similarity", value,
+            "--out", "{out}/o")  # fmt: skip
+    for target in UNWRITABLE_DIRS:
+        add(FAIL, *opt, "--objective", "qed", "--out", target)
+    add(FAIL, *opt, "--objective", "qed", "--start", "{rand2.bin}", "--out", "{out}/o")
+    add(FAIL, *opt, "--objective", "qed", "--start", "{empty.smi}", "--out", "{out}/o")
     return cases
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import json
 from pathlib import Path
 
 import pytest
+from rdkit import Chem
 
 import moldojo
+from moldojo.chem.scaffold import keeps_scaffold
 from moldojo.cli import main
 from moldojo.search import tanimoto
 
@@ -132,3 +136,112 @@ def test_failed_decodes_are_empty_lines_and_counted(
     out, err = capsys.readouterr()
     assert out.splitlines()[2:] == ["\tnan", "\tnan"] and "2 valid" in err
     assert grid.exists()
+
+
+# -- optimize and sample --scaffold -----------------------------------------------------------
+
+
+def test_optimize_writes_results_summary_and_progress(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # When two methods optimise QED into sibling directories
+    runs = tmp_path / "runs"
+    for method in ("random", "ga"):
+        argv = ["optimize", "--objective", "qed", "--method", method, "--budget", "25",
+                "--batch", "10", "--seed", "2", "--out", str(runs / method), "-q"]  # fmt: skip
+        assert main(argv) == 0
+    out, err = capsys.readouterr()
+    # Then each directory holds the three files, the CSV one row per call
+    for method in ("random", "ga"):
+        folder = runs / method
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "progress.png", "results.csv", "summary.json"]  # fmt: skip
+        rows = list(csv.DictReader((folder / "results.csv").open()))
+        assert [int(r["call"]) for r in rows] == list(range(1, 26))
+        summary = json.loads((folder / "summary.json").read_text())
+        assert summary["oracle_calls"] == 25 and summary["method"] == method
+        scores = [float(r["score"]) for r in rows if r["status"] == "ok"]
+        assert summary["best_score"] == pytest.approx(max(scores), abs=1e-5)
+        assert [s for s, _ in summary["top3"]][0] == summary["best_smiles"]
+        assert 0 <= summary["valid_fraction"] <= 1 and summary["seconds"] > 0
+        assert (folder / "progress.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # And the top 3 are printed, with one summary line per run on stderr
+    assert len(out.splitlines()) == 6
+    assert err.count("\n") == 2 and "oracle calls" in err
+    # And the same seed writes the same results
+    first = (runs / "ga" / "results.csv").read_text()
+    argv = ["optimize", "--objective", "qed", "--method", "ga", "--budget", "25", "--batch", "10",
+            "--seed", "2", "--out", str(runs / "again"), "-q"]  # fmt: skip
+    assert main(argv) == 0
+    assert (runs / "again" / "results.csv").read_text() == first
+
+
+def test_optimize_with_start_similarity_and_scaffold(tmp_path: Path) -> None:
+    start_file = tmp_path / "starts.smi"
+    start_file.write_text(f"{A}\n{B}\n")
+    out = tmp_path / "run"
+    assert main(["optimize", "--objective", "logp", "--objective", "0.5*qed", "--method", "cmaes",
+                 "--budget", "20", "--start", str(start_file), "--min-similarity", "0.3",
+                 "--scaffold", "c1ccccc1", "--out", str(out), "-q"]) == 0  # fmt: skip
+    summary = json.loads((out / "summary.json").read_text())
+    canonical = [Chem.MolToSmiles(Chem.MolFromSmiles(s)) for s in (A, B)]
+    assert summary["start"] == canonical and summary["min_similarity"] == 0.3
+    assert summary["objective"] == "logp + 0.5*qed"
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert all(keeps_scaffold([r["smiles"] for r in rows], Chem.MolFromSmiles("c1ccccc1")))
+    for row in rows:
+        similar = float(row["similarity"]) >= 0.3
+        assert row["status"] == ("ok" if similar else "below_similarity")
+
+
+@pytest.mark.parametrize(
+    ("argv", "status"),
+    [
+        (["--objective", "nope"], 1),
+        (["--objective", "similarity:c1cc"], 1),
+        (["--objective", "python:no_such_module_xyz:f"], 1),
+        (["--objective", "python:{scores}:raises"], 1),
+        (["--objective", "python:{scores}:short"], 1),
+        (["--objective", "qed", "--budget", "0"], 2),
+        (["--objective", "qed", "--budget", "-5"], 2),
+        (["--objective", "qed", "--batch", "0"], 2),
+        (["--objective", "qed", "--min-similarity", "0.4"], 1),
+        (["--objective", "qed", "--start", A, "--min-similarity", "1.5"], 2),
+        (["--objective", "qed", "--start", "C1CC"], 1),
+        (["--objective", "qed", "--scaffold", "c1cc"], 1),
+        (["--objective", "qed", "--scaffold", "C1CCCCCCCCCCC1"], 1),
+        (["two-step", "--objective", "qed", "--scaffold", "c1ccccc1"], 1),
+        (["--objective", "qed", "--method", "annealing"], 2),
+        (["--budget", "3"], 2),
+    ],
+)
+def test_optimize_bad_input_is_one_line_and_no_directory(
+    argv: list[str], status: int, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    scores = tmp_path / "scores.py"
+    scores.write_text("def raises(smiles):\n    raise ValueError('no')\n"
+                      "def short(smiles):\n    return [0.0]\n")  # fmt: skip
+    argv = [a.replace("{scores}", str(scores)) for a in argv]
+    out = tmp_path / "out"
+    assert run_cli(["optimize", *argv, "--budget", "4", "--out", str(out), "-q"]
+                   if "--budget" not in argv else ["optimize", *argv, "--out", str(out), "-q"]
+                   ) == status  # fmt: skip
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and "error" in captured.err
+    assert not out.exists()
+
+
+def test_sample_with_a_scaffold_reports_it_kept(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["sample", "-n", "30", "--scaffold", "c1ccc2[nH]ccc2c1"]) == 0
+    out, err = capsys.readouterr()
+    smiles = out.splitlines()
+    assert len(smiles) == 30 and all(smiles)
+    assert "kept by 30 of 30 valid (100.0%)" in err and "unique" in err
+    for bad in ("c1cc", "C1CCCCCCCCCCC1"):
+        assert run_cli(["sample", "-n", "3", "--scaffold", bad, "-o", str(tmp_path / "s")]) == 1
+        assert capsys.readouterr().err.count("\n") == 1
+    assert run_cli(["sample", "two-step", "-n", "3", "--scaffold", "c1ccccc1"]) == 1
+    assert "cannot decode from a scaffold" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -26,6 +26,7 @@ from moldojo.cli import (
     interpolate,
     motifs,
     neighbours,
+    optimize,
     reconstruct,
     sample,
     train,
@@ -51,6 +52,7 @@ VERBS = {
     "motifs": motifs,
     "interpolate": interpolate,
     "neighbours": neighbours,
+    "optimize": optimize,
 }
 
 

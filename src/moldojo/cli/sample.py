@@ -1,7 +1,9 @@
 """``moldojo sample``: molecules from a trained model's prior, one SMILES per line.
 
 A failed decoding is an empty line (so line k is always sample k); the count of failures and
-their reasons go to stderr.
+their reasons go to stderr. With ``--scaffold SMILES`` every molecule contains the scaffold (a
+hierarchical model decodes from the scaffold's motifs; a model kind that cannot says so in one
+line), and the summary says how many kept it and how many are unique.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from moldojo.cli.generate_common import (
     decode_mode,
     load_model,
     mode_label,
+    scaffold_molecule,
     write_smiles,
 )
 from moldojo.cli.output import output_file
@@ -32,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="0 takes the most likely bag of atoms for each z; T > 0 samples it "
                         "from softmax(logits / T) (default 0)")  # fmt: skip
     add_decode_flags(parser)
+    parser.add_argument("--scaffold", metavar="SMILES",
+                        help="every molecule contains this scaffold: decoding starts from its "
+                        "motifs (hier models)")  # fmt: skip
     parser.add_argument("-o", "--output", metavar="FILE", help="write the SMILES here, not stdout")
     parser.add_argument("--grid", metavar="PNG",
                         help="also draw the first 24 valid molecules (the format from the "
@@ -45,10 +51,20 @@ def run(args: argparse.Namespace) -> int:
     grid = output_file(args.grid, "--grid", image=True)
     model = load_model(args.run_dir, args.device)
     mode = decode_mode(model, args.mode)
+    scaffold = None if args.scaffold is None else scaffold_molecule(args.scaffold, model)
     generator = torch.Generator().manual_seed(args.seed)
     smiles = model.sample(args.n, generator=generator, mode=mode, temperature=args.temperature,
-                          progress=show_progress(args))  # fmt: skip
-    write_smiles(smiles, output, f"sampled ({mode_label(model, mode)})", smiles.failures)
+                          scaffold=args.scaffold, progress=show_progress(args))  # fmt: skip
+    what = f"sampled ({mode_label(model, mode)})"
+    if scaffold is not None:
+        from moldojo.chem.scaffold import keeps_scaffold
+
+        valid = [s for s in smiles if s]
+        kept = sum(keeps_scaffold(valid, scaffold))
+        share = f"{100 * kept / len(valid):.1f}%" if valid else "n/a"
+        what += (f", scaffold {args.scaffold}: kept by {kept} of {len(valid)} valid ({share}), "
+                 f"{len(set(valid))} unique")  # fmt: skip
+    write_smiles(smiles, output, what, smiles.failures)
     if grid is not None:
         from moldojo.evaluation.plots import molecule_grid_image
 

@@ -41,6 +41,7 @@ __all__ = [
     "interpolate",
     "lerp",
     "neighbours",
+    "similarities_to",
     "slerp",
     "tanimoto",
 ]
@@ -81,8 +82,9 @@ def tanimoto(a: str | None, b: str | None) -> float:
     return float(DataStructs.TanimotoSimilarity(fa, fb))
 
 
-def _similarities_to(query: str, smiles: Sequence[str | None]) -> list[float]:
-    """Tanimoto similarity of each of ``smiles`` to ``query`` (NaN where one is missing)."""
+def similarities_to(query: str, smiles: Sequence[str | None]) -> list[float]:
+    """Tanimoto similarity of each of ``smiles`` to ``query`` (NaN where one is missing or
+    cannot be parsed); the query's fingerprint is computed once."""
     fq = _fingerprint(query)
     out = []
     for s in smiles:
@@ -324,7 +326,7 @@ def neighbours(model: Generator, smiles: str, n: int, *, radius: float = 0.5,
     noise = torch.randn(n, center.shape[0], generator=generator)
     points = center[None, :] + radius * noise
     decoded = model.decode(points)
-    similarities = _similarities_to(smiles, decoded)
+    similarities = similarities_to(smiles, decoded)
     # Highest similarity first, failures (NaN) last; sorted() is stable, so ties keep their draw.
     rank = [math.inf if math.isnan(v) else -v for v in similarities]
     order = sorted(range(n), key=rank.__getitem__)
