@@ -3,8 +3,8 @@
 The layers, bottom first (a module may import its own layer and those below, never above):
 the foundations (errors, configs, the checkpoint format, the process pool, progress bars) →
 ``chem`` → ``data`` → ``nn`` → ``models`` → ``sampling`` → ``training`` → ``evaluation`` /
-``search`` → ``cli``. Every import counts, those inside functions too; only imports under
-``if TYPE_CHECKING:`` (annotations) are left out.
+``search`` → ``serve`` → ``cli``. Every import counts, those inside functions too; only imports
+under ``if TYPE_CHECKING:`` (annotations) are left out.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ LAYERS: list[set[str]] = [
     {"sampling"},
     {"training"},
     {"evaluation", "search", "hamd"},
+    {"serve"},
     {"cli"},
     {"__main__"},
 ]

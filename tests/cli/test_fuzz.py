@@ -387,6 +387,13 @@ def _cases() -> list[Case]:
         add(FAIL, *opt, "--objective", "qed", "--out", target)
     add(FAIL, *opt, "--objective", "qed", "--start", "{rand2.bin}", "--out", "{out}/o")
     add(FAIL, *opt, "--objective", "qed", "--start", "{empty.smi}", "--out", "{out}/o")
+    # The web explorer: bad ports and addresses, and models that do not load (never a server)
+    for value in ("0", "-1", "65536", "http", "", "nan", "99999999999999999999999"):
+        add(USAGE, "serve", "--port", value)
+    for host in ("\x1b[31m", "no.such.host.invalid", "999.1.1.1", ""):
+        add(FAIL, "serve", "--host", host, "--port", "8917")
+    for run_dir in ("{rand2.bin}", "{missing}", "{adir}", "{fake_run}"):
+        add(FAIL, "serve", run_dir, "--port", "8917")
     return cases
 
 

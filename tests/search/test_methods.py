@@ -71,8 +71,21 @@ def test_starts_are_where_the_search_begins() -> None:
     assert (z.mean(0) - 2.0).abs().max() < 0.1
 
 
-def test_a_short_last_round_of_cmaes_is_not_told() -> None:
-    method = CMAES(DIM, 10, 0, None, 1.0)
-    z = method.ask(3)
-    method.tell(z, sphere(z))  # three of a generation of ten: ignored, no error
-    assert method.ask(10).shape == (10, DIM)
+def test_cmaes_tells_whole_generations_whatever_the_batch() -> None:
+    # A batch of 3 with a population of 4: generations are told when complete
+    method = CMAES(DIM, 3, 0, None, 1.0)
+    assert method._cma.population_size == 4
+    for _ in range(4):  # 12 points: three generations
+        z = method.ask(3)
+        method.tell(z, sphere(z))
+    assert method._cma.generation == 3 and method._scored == []
+    # A batch of 1 learns too
+    best = {}
+    for cls in (CMAES, RandomSearch):
+        method, scores = cls(DIM, 1, 0, None, 1.0), []
+        for _ in range(120):
+            z = method.ask(1)
+            scores.append(float(sphere(z)[0]))
+            method.tell(z, sphere(z))
+        best[cls] = max(scores)
+    assert best[CMAES] > best[RandomSearch]

@@ -29,6 +29,7 @@ from moldojo.cli import (
     optimize,
     reconstruct,
     sample,
+    serve,
     train,
     vocab,
 )
@@ -53,6 +54,7 @@ VERBS = {
     "interpolate": interpolate,
     "neighbours": neighbours,
     "optimize": optimize,
+    "serve": serve,
 }
 
 

@@ -181,6 +181,11 @@ class Generator(ABC):
         return {**self.vocabulary(), "graph": config_to_dict(self.graph_config)}
 
     @property
+    def supports_scaffold(self) -> bool:
+        """Whether the family can decode from a scaffold (``decode(scaffold=...)``)."""
+        return type(self)._scaffold_plan is not Generator._scaffold_plan
+
+    @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 

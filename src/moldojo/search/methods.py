@@ -97,11 +97,12 @@ class RandomSearch(Method):
 
 class CMAES(Method):
     """Covariance matrix adaptation evolution strategy (Hansen 2016), the ``cmaes`` package's
-    :class:`cmaes.CMA` with population ``batch`` in the box ``[-BOUND, BOUND]^D``.
+    :class:`cmaes.CMA` in the box ``[-BOUND, BOUND]^D``, with population ``max(batch, 4)``.
 
     The search starts at the origin with step ``sigma`` (the prior), or at the mean of the
-    start molecules' latent points. CMA-ES ranks a generation, so a failure is told as worse
-    than every success of its generation. A generation cut short by the budget is not told.
+    start molecules' latent points. Proposals are handed out in the order CMA-ES draws them and
+    each generation is told once all its members are scored, so any batch size works. CMA-ES
+    ranks a generation, so a failure is told as worse than every success of its generation.
     """
 
     name = "cmaes"
@@ -114,18 +115,26 @@ class CMAES(Method):
         mean = np.zeros(dim) if self.starts is None else self.starts.mean(0).numpy()
         bounds = np.tile([-BOUND, BOUND], (dim, 1))
         self._cma = CMA(mean=np.clip(mean, -BOUND, BOUND), sigma=sigma, bounds=bounds,
-                        seed=seed, population_size=max(batch, 2))  # fmt: skip
-        self._generation: list[np.ndarray] = []
+                        seed=seed, population_size=max(batch, 4))  # fmt: skip
+        self._queue: list[np.ndarray] = []  # drawn, not handed out yet
+        self._scored: list[tuple[np.ndarray, float]] = []  # this generation's scored members
 
     def ask(self, n: int) -> Tensor:
-        self._generation = [self._cma.ask() for _ in range(self._cma.population_size)]
-        return torch.as_tensor(np.stack(self._generation[:n]))
+        out = []
+        for _ in range(n):
+            if not self._queue:
+                self._queue = [self._cma.ask() for _ in range(self._cma.population_size)]
+            out.append(self._queue.pop(0))
+        return torch.as_tensor(np.stack(out)) if out else torch.zeros(0, self.dim)
 
     def tell(self, z: Tensor, scores: Tensor) -> None:
-        if len(scores) < self._cma.population_size:
-            return
-        values = -_fill_failed(scores.numpy())  # cmaes minimises
-        self._cma.tell(list(zip(self._generation, values.tolist(), strict=True)))
+        self._scored.extend(zip(z.numpy(), scores.numpy().tolist(), strict=True))
+        size = self._cma.population_size
+        while len(self._scored) >= size:
+            generation, self._scored = self._scored[:size], self._scored[size:]
+            values = -_fill_failed(np.asarray([v for _, v in generation]))  # cmaes minimises
+            self._cma.tell([(x, float(v)) for (x, _), v in zip(generation, values,
+                                                                strict=True)])  # fmt: skip
 
 
 class Genetic(Method):

@@ -104,7 +104,8 @@ class OptimizationResult:
         method: ``bo``, ``cmaes``, ``ga`` or ``random``.
         objective: the objective's name (its spec).
         seed: the random seed.
-        budget: oracle calls allowed (all spent: ``len(proposals) == budget``).
+        budget: oracle calls allowed (all spent, ``len(proposals) == budget``, unless
+            :attr:`cancelled`).
         batch: proposals per round.
         start: the start molecules, as given (empty when searching from the prior).
         min_similarity: the similarity constraint, or None.
@@ -112,6 +113,7 @@ class OptimizationResult:
         proposals: every oracle call, in order.
         seconds: wall time of the search.
         start_scores: the objective of each start molecule (not counted in the budget).
+        cancelled: the callback stopped the search before the budget was spent.
     """
 
     method: str
@@ -125,6 +127,7 @@ class OptimizationResult:
     proposals: tuple[Proposal, ...]
     seconds: float
     start_scores: tuple[float, ...] = field(default=())
+    cancelled: bool = False
 
     @property
     def oracle_calls(self) -> int:
@@ -192,6 +195,7 @@ class OptimizationResult:
             "min_similarity": self.min_similarity,
             "scaffold": self.scaffold,
             "failures": self.failures(),
+            "cancelled": self.cancelled,
         }
 
     def failures(self) -> dict[str, int]:
@@ -244,6 +248,7 @@ def optimize(
     seed: int = 0,
     sigma: float | None = None,
     progress: bool | None = False,
+    callback: Callable[[Sequence[Proposal]], bool | None] | None = None,
 ) -> OptimizationResult:
     """Search the latent space of ``model`` for molecules that maximise ``objective``.
 
@@ -262,6 +267,8 @@ def optimize(
         seed: the random seed; the same seed gives the same result.
         sigma: the search scale (default 1, the prior's; 0.5 around start molecules).
         progress: a progress bar on stderr (None: when stderr is a terminal).
+        callback: called after each round with every call so far; a true return value stops
+            the search there (the result is then :attr:`~OptimizationResult.cancelled`).
 
     Returns:
         Every call and the best molecules (:class:`OptimizationResult`).
@@ -278,7 +285,7 @@ def optimize(
     starts = [start] if isinstance(start, str) else list(start or [])
     return _run(model, objective, [starts], method=method, budget=budget, batch=batch,
                 min_similarity=min_similarity, scaffold=scaffold, seed=seed, sigma=sigma,
-                progress=progress)[0]  # fmt: skip
+                progress=progress, callback=callback)[0]  # fmt: skip
 
 
 def optimize_each(
@@ -312,8 +319,11 @@ def optimize_each(
 
 def _run(model: Generator, objective: Any, start_sets: list[list[str]], *, method: str,
          budget: int, batch: int, min_similarity: float | None, scaffold: str | None, seed: int,
-         sigma: float | None, progress: bool | None) -> list[OptimizationResult]:  # fmt: skip
-    """Searches ``k = 0 ..`` from ``start_sets[k]`` with seed ``seed + k``, in lockstep."""
+         sigma: float | None, progress: bool | None,
+         callback: Callable[[Sequence[Proposal]], bool | None] | None = None
+         ) -> list[OptimizationResult]:  # fmt: skip
+    """Searches ``k = 0 ..`` from ``start_sets[k]`` with seed ``seed + k``, in lockstep; the
+    ``callback`` sees the first search's calls after each round and stops all when true."""
     for name, value in (("budget", budget), ("batch", batch), ("seed", seed)):
         if isinstance(value, bool) or not isinstance(value, int) or value < (name != "seed"):
             least = "0" if name == "seed" else "1"
@@ -353,6 +363,7 @@ def _run(model: Generator, objective: Any, start_sets: list[list[str]], *, metho
 
     proposals: list[list[Proposal]] = [[] for _ in start_sets]
     iteration = 0
+    cancelled = False
     total = budget * len(start_sets)
     with progress_bar(total, f"optimize ({method})", progress) as bar:
         while len(proposals[0]) < budget:
@@ -374,6 +385,9 @@ def _run(model: Generator, objective: Any, start_sets: list[list[str]], *, metho
             if len(searches) == 1:
                 best = max((p.score for p in proposals[0] if p.status == "ok"), default=math.nan)
                 bar.set_postfix_str(f"best {best:.3f}")
+            if callback is not None and callback(tuple(proposals[0])):
+                cancelled = len(proposals[0]) < budget
+                break
     seconds = (time.perf_counter() - began) / len(start_sets)
     return [
         OptimizationResult(
@@ -388,6 +402,7 @@ def _run(model: Generator, objective: Any, start_sets: list[list[str]], *, metho
             proposals=tuple(proposals[k]),
             seconds=seconds,
             start_scores=start_scores[k],
+            cancelled=cancelled,
         )
         for k, starts in enumerate(start_sets)
     ]
