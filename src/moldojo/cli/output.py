@@ -18,8 +18,6 @@ but the errors.
 from __future__ import annotations
 
 import contextlib
-import json
-import math
 import os
 import re
 import stat
@@ -30,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, overload
 
+from moldojo._json import strict_json
 from moldojo.errors import MoldojoError
 
 if TYPE_CHECKING:
@@ -222,22 +221,6 @@ def output_dir(name: str | None, flag: str) -> OutputDir | None:
         raise MoldojoError(f"cannot write into {name} ({flag}): it is a file, not a directory")
     _check_can_create(path, name, flag)
     return OutputDir(name, flag, path)
-
-
-def strict_json(data: Any) -> str:
-    """``data`` as standard JSON: NaN and infinities (which JSON has no words for) become
-    ``null``, so that every JSON reader accepts the file."""
-    return json.dumps(_finite(data), indent=2, allow_nan=False)
-
-
-def _finite(data: Any) -> Any:
-    if isinstance(data, float):
-        return data if math.isfinite(data) else None
-    if isinstance(data, dict):
-        return {key: _finite(value) for key, value in data.items()}
-    if isinstance(data, list | tuple):
-        return [_finite(value) for value in data]
-    return data
 
 
 def _check_can_create(directory: Path, name: str, flag: str) -> None:

@@ -42,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rdkit import Chem
 from rdkit.Chem import QED, Crippen
 
+from moldojo._json import finite
 from moldojo._version import __version__
 from moldojo.chem.motifs import decompose
 from moldojo.chem.properties import sa_score
@@ -498,7 +499,7 @@ def create_app(model: Generator, *, name: str = "", limits: Limits | None = None
             except Exception as error:  # the thread must always say it is done
                 status, message = "error", f"{type(error).__name__}: {error}"
             job.done = {"status": status, "message": message,
-                        "summary": _json_safe(summary)}  # fmt: skip
+                        "summary": finite(summary)}  # fmt: skip
 
         threading.Thread(target=run, name=f"moldojo-optimize-{job.id}", daemon=True).start()
         return {"job": job.id}
@@ -544,14 +545,3 @@ class _Vocab:
 
     def __contains__(self, item: tuple[str, str]) -> bool:
         return item[1] in self.configs
-
-
-def _json_safe(data: Any) -> Any:
-    """NaN and infinities as None (JSON has no words for them)."""
-    if isinstance(data, float):
-        return data if math.isfinite(data) else None
-    if isinstance(data, dict):
-        return {k: _json_safe(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [_json_safe(v) for v in data]
-    return data
