@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/metrics.py $(if $(REFERENCE_PYTHON),--reference-python $(REFERENCE_PYTHON))
 	$(BIN)/python benchmarks/two_step.py src/moldojo/pretrained/two_step.pt --data qm9
 	$(BIN)/python benchmarks/hier.py src/moldojo/pretrained/hier.pt --test moses-mini:test --train moses-mini:train --reconstruct 1000 --samples 10000 --moses
+	$(BIN)/python benchmarks/search.py smoothness
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks tools

@@ -40,7 +40,10 @@ from moldojo.chem.properties import penalized_logp_normalized
 from moldojo.chem.smiles import quiet_rdkit
 from moldojo.data import load_dataset
 from moldojo.parallel import pmap
-from moldojo.search import interpolate, optimize, optimize_each
+from moldojo.search import interpolate, optimize, optimize_each, tanimoto
+
+# Oracle calls at which the best so far is reported.
+CHECKPOINTS = (25, 50, 100, 200, 500)
 
 # Drugs outside MOSES (heavier than its 250-350 Da window), for rediscovery.
 DRUGS = {
@@ -67,23 +70,54 @@ def top3(model: moldojo.Generator, objective: str, args: argparse.Namespace) -> 
             result = optimize(model, objective, method=method, budget=args.budget,
                               batch=args.batch, seed=seed)  # fmt: skip
             scores = [v for _, v in result.top(3)] + [math.nan] * 3
+            curve = result.best_so_far()
+            at = {k: curve[k - 1] for k in CHECKPOINTS if k <= len(curve)}
             runs.append({"seed": seed, "top3": result.top(3), "scores": scores[:3],
-                         "valid_fraction": result.valid_fraction,
+                         "valid_fraction": result.valid_fraction, "best_at": at,
                          "seconds": result.seconds})  # fmt: skip
             print(f"  {objective} {method} seed {seed}: {scores[:3]} ({result.seconds:.0f} s)",
                   flush=True)  # fmt: skip
         out[method] = runs
-    print("\n| method | 1st | 2nd | 3rd | best molecule | valid | s per run |")
-    print("|---|---|---|---|---|---|---|")
+    print_top3(out)
+    print_curve(out)
+    return out
+
+
+def print_curve(out: dict) -> None:
+    """Best so far after 25, 50, ... oracle calls, mean ± sd over seeds (sample efficiency)."""
+    calls = sorted({int(k) for runs in out.values() for r in runs for k in r.get("best_at", {})})
+    if not calls:
+        return
+    print("\n| method | " + " | ".join(f"best after {k}" for k in calls) + " |")
+    print("|---|" + "---|" * len(calls))
+    for method, runs in out.items():
+        cols = [mean_sd([r["best_at"].get(str(k), r["best_at"].get(k, math.nan)) for r in runs])
+                for k in calls]  # fmt: skip
+        print(f"| {method} | " + " | ".join(cols) + " |")
+
+
+def _heavy_atoms(smiles: str) -> int:
+    with quiet_rdkit():
+        mol = Chem.MolFromSmiles(smiles)
+    return mol.GetNumHeavyAtoms() if mol is not None else 0
+
+
+def print_top3(out: dict) -> None:
+    """The Markdown table of :func:`top3`'s runs: mean ± sd of each rank over seeds, the best
+    molecule over all seeds, heavy atoms of each seed's best, validity and time."""
+    print("\n| method | 1st | 2nd | 3rd | heavy atoms of the best (per seed) | best molecule | "
+          "valid | s per run |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
     for method, runs in out.items():
         cols = [mean_sd([r["scores"][k] for r in runs]) for k in range(3)]
         best = max(runs, key=lambda r: r["scores"][0])
         valid = statistics.mean(r["valid_fraction"] for r in runs)
         seconds = statistics.mean(r["seconds"] for r in runs)
         smiles = best["top3"][0][0] if best["top3"] else ""
-        print(f"| {method} | {' | '.join(cols)} | `{smiles}` | {100 * valid:.0f}% | "
+        sizes = ", ".join(str(_heavy_atoms(r["top3"][0][0])) if r["top3"] else "-" for r in runs)
+        shown = smiles if len(smiles) <= 80 else smiles[:77] + "..."
+        print(f"| {method} | {' | '.join(cols)} | {sizes} | `{shown}` | {100 * valid:.0f}% | "
               f"{seconds:.0f} |")  # fmt: skip
-    return out
 
 
 def rediscovery(model: moldojo.Generator, args: argparse.Namespace) -> dict:
@@ -118,7 +152,12 @@ def constrained(model: moldojo.Generator, args: argparse.Namespace) -> dict:
         f"{mean_sd([scores[test.index(s)] for s in starts[:50]])} (first 50)",
         flush=True,
     )
-    out: dict = {"skipped": skipped, "starts": starts}
+    rebuilt = model.reconstruct(starts)
+    near = [tanimoto(a, b) for a, b in zip(starts, rebuilt, strict=True)]
+    print(f"their reconstructions: similarity to the molecule {mean_sd(near)}; at least 0.4 for "
+          f"{sum(v >= 0.4 for v in near)}, at least 0.6 for {sum(v >= 0.6 for v in near)} of "
+          f"{len(starts)}", flush=True)  # fmt: skip
+    out: dict = {"skipped": skipped, "starts": starts, "reconstruction_similarity": near}
     print(
         "\n| method | D | success | improvement (successes) | improvement (all) | "
         "similarity of the best | s per molecule |"
@@ -203,7 +242,17 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--report", type=Path, default=None,
+                        help="print the tables of a saved --json of plogp, qed or rediscovery "
+                        "instead of running")  # fmt: skip
     args = parser.parse_args()
+    if args.report:
+        saved = json.loads(args.report.read_text())
+        for name, runs in saved.items() if args.part == "rediscovery" else [("", saved)]:
+            print(f"\n{name}" if name else "")
+            print_top3(runs)
+            print_curve(runs)
+        return
     torch.manual_seed(0)
     print(f"machine: {platform.processor() or platform.machine()}, torch threads "
           f"{torch.get_num_threads()}, moldojo {moldojo.__version__}")  # fmt: skip

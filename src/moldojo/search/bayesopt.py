@@ -37,7 +37,7 @@ from gpytorch.mlls import ExactMarginalLogLikelihood
 from gpytorch.utils.warnings import GPInputWarning, NumericalWarning
 from torch import Tensor
 
-from moldojo.search.methods import Method
+from moldojo.search.methods import BOUND, Method
 
 __all__ = ["BayesOpt"]
 
@@ -99,8 +99,8 @@ class BayesOpt(Method):
 
     name = "bo"
 
-    #: Half the side of the search box ``[-bound, bound]^D``.
-    bound = 3.0
+    #: Half the side of the search box ``[-bound, bound]^D``: every method's.
+    bound = BOUND
     #: Trust region side in the normalised space: initial, smallest before a restart, largest.
     length_init = 0.8
     length_min = 0.5**7
