@@ -23,6 +23,7 @@ from moldojo.cli import (
     dojo,
     encode,
     evaluate,
+    hamd,
     interpolate,
     motifs,
     neighbours,
@@ -43,6 +44,7 @@ _MESSAGE_CHARS = 2000  # longest error message printed; longer ones are cut
 VERBS = {
     "data": data,
     "dojo": dojo,
+    "hamd": hamd,
     "train": train,
     "sample": sample,
     "reconstruct": reconstruct,
