@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import moldojo.cli.hamd as hamd_cli
-from moldojo.cli import main
+from cli_helpers import run
 from moldojo.hamd import (
     Graph,
     Label,
@@ -25,15 +25,6 @@ from moldojo.hamd import (
     solve,
     solve_each,
 )
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:  # argparse's usage errors
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_one_line_error(code: int, err: str, *parts: str) -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from rdkit import Chem
 
+from cli_helpers import run
 from moldojo.chem import vocab as vocab_module
-from moldojo.cli import main
 from moldojo.cli.evaluate import read_generated
 from moldojo.data import dataset as dataset_module
 from moldojo.data.sources import resolve_one
@@ -26,15 +26,6 @@ from moldojo.evaluation.training import training_set
 
 ESCAPE = "\x1b]0;TITLE\x07"  # an xterm "set window title" sequence
 RAW_CONTROLS = ("\x1b", "\x07", "\x00")
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:  # argparse's usage errors
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def no_raw_controls(*texts: str) -> bool:

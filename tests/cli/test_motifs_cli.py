@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from cli_helpers import run
 from moldojo.chem.vocab import MotifVocabulary
-from moldojo.cli import main
 
 MOLECULES = [
     "CC(=O)Nc1ccc(O)cc1",
@@ -19,15 +19,6 @@ MOLECULES = [
     "not_a_smiles",
     "CC(C)Cc1ccc(C(C)C(=O)O)cc1",
 ]
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:  # argparse's usage errors
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

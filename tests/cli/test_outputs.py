@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from moldojo.cli import main
+from cli_helpers import run
 from moldojo.cli.common import write_json
 from moldojo.cli.output import output_dir, output_file
 from moldojo.errors import MoldojoError
@@ -21,15 +21,6 @@ from moldojo.sampling import DEFAULT_MODEL
 
 needs_model = pytest.mark.skipif(not DEFAULT_MODEL.exists(), reason="no model shipped")
 UNWRITABLE = "/dev/null/x"  # a file as the parent: no directory can ever be made there
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:  # argparse's usage errors
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_one_line_error(code: int, err: str, *fragments: str) -> None:

@@ -10,6 +10,7 @@ import pytest
 from rdkit import Chem
 
 import moldojo
+from cli_helpers import run_cli
 from moldojo.chem.scaffold import keeps_scaffold
 from moldojo.cli import main
 from moldojo.search import tanimoto
@@ -68,14 +69,6 @@ def test_neighbours_are_seeded_and_scored(
     # And the same seed gives the same output, another seed may not
     assert main(args) == 0
     assert capsys.readouterr().out == out
-
-
-def run_cli(argv: list[str]) -> int:
-    """``main(argv)``'s status, usage errors (argparse's SystemExit) included."""
-    try:
-        return main(argv)
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
 
 
 @pytest.mark.parametrize(

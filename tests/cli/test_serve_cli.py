@@ -8,14 +8,8 @@ from typing import Any
 
 import pytest
 
+from cli_helpers import run_cli
 from moldojo.cli import main
-
-
-def run_cli(argv: list[str]) -> int:
-    try:
-        return main(argv)
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
 
 
 @pytest.fixture
