@@ -2,7 +2,7 @@
 ``moldojo hamd solve`` labels them exactly.
 
 ``generate`` writes graph6 (one graph a line): ``--count`` graphs of each ``--n``, in the
-``critical``, ``hard`` or ``planted`` regime (see :mod:`moldojo.hamd.generate`); the same
+``critical``, ``hard`` or ``planted`` regime (see ``moldojo.hamd.generate``); the same
 ``--seed`` gives the same bytes. ``solve`` writes a JSON list with one object per graph, in input
 order: ``n``, ``hamiltonian`` (true, false, or null when ``--time-limit`` ran out), ``cycle``
 (the vertices in cycle order when true, checked), ``method`` (what decided it) and ``seconds``.
@@ -175,8 +175,8 @@ def _solve(args: argparse.Namespace) -> int:
     todo = [i for i in range(len(graphs)) if i not in labels]
     stream = _open_log(log, digest, len(graphs), args.time_limit, labels)
     try:
-        with progress_bar(len(todo), f"solving {args.source}", show_progress(args)) as bar:
-            bar.unit = "graph"  # the shared bar counts molecules by default
+        with progress_bar(len(todo), f"solving {args.source}", show_progress(args),
+                          unit="graph") as bar:  # fmt: skip
             solved = solve_each(
                 [graphs[i] for i in todo], time_limit=args.time_limit, jobs=args.jobs
             )

@@ -188,8 +188,7 @@ def _hard(
     wanted = {False: count // 2, True: count - count // 2}
     kept: dict[bool, list[Graph]] = {False: [], True: []}
     draws = 0
-    with progress_bar(count, f"hard graphs of {n} nodes", progress) as bar:
-        bar.unit = "graph"
+    with progress_bar(count, f"hard graphs of {n} nodes", progress, unit="graph") as bar:
         while any(len(kept[k]) < wanted[k] for k in kept):
             if draws >= _HARD_MAX_DRAWS_PER_GRAPH * count:
                 raise MoldojoError(

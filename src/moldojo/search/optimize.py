@@ -365,7 +365,7 @@ def _run(model: Generator, objective: Any, start_sets: list[list[str]], *, metho
     iteration = 0
     cancelled = False
     total = budget * len(start_sets)
-    with progress_bar(total, f"optimize ({method})", progress) as bar:
+    with progress_bar(total, f"optimize ({method})", progress, unit="call") as bar:
         while len(proposals[0]) < budget:
             iteration += 1
             n = min(batch, budget - len(proposals[0]))
