@@ -66,27 +66,20 @@ def read_generated(path: str, max_length: int = MAX_SMILES_LENGTH) -> list[str]:
         raise DatasetError(f"{path} is a directory; give a file of SMILES, one per line")
     if not file.is_file():
         raise DatasetError(f"{path}: no such file")
+    from moldojo.evaluation.reference import first_fields, some_lines
+
     opener = gzip.open if file.suffix == ".gz" else open
-    smiles: list[str] = []
-    too_long: list[int] = []
     try:
         with opener(file, "rt", encoding="utf-8-sig") as handle:
-            for number, line in enumerate(handle, start=1):
-                fields = line.split(maxsplit=1)
-                text = fields[0] if fields else ""
-                if len(text) > max_length:
-                    too_long.append(number)
-                    text = ""
-                smiles.append(text)
+            smiles, too_long = first_fields(enumerate(handle, start=1), max_length)
     except UnicodeDecodeError as error:
         raise DatasetError(f"{path} is not a UTF-8 text file of SMILES ({error.reason})") from error
     except (OSError, EOFError) as error:
         raise DatasetError(f"cannot read {path}: {error}") from error
     if too_long:
-        more = ", ..." if len(too_long) > 5 else ""
         logger.warning(
-            "%s: %d lines longer than %s characters read as failed samples (line %s%s)",
-            path, len(too_long), f"{max_length:,}", ", ".join(map(str, too_long[:5])), more,
+            "%s: %d lines longer than %s characters read as failed samples (line %s)",
+            path, len(too_long), f"{max_length:,}", some_lines(too_long),
         )  # fmt: skip
     return smiles
 

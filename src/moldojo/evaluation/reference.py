@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,10 +37,12 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "PROPERTIES",
     "ReferenceStats",
+    "first_fields",
     "load_cached",
     "moses_reference",
     "reference_from_smiles",
     "reference_from_source",
+    "some_lines",
     "source_smiles",
 ]
 
@@ -157,25 +159,37 @@ def moses_reference(split: str) -> ReferenceStats:
     return stats
 
 
-def source_smiles(source: SmilesSource, max_length: int = MAX_SMILES_LENGTH) -> list[str]:
-    """The first field of every record of ``source``, in order: ``""`` for an empty record, and
-    for one longer than ``max_length`` characters (``too_long``: never given to RDKit, which
-    took minutes over a 10 MB line), counted in a warning."""
+def first_fields(lines: Iterable[tuple[int, str]], max_length: int = MAX_SMILES_LENGTH
+                 ) -> tuple[list[str], list[int]]:  # fmt: skip
+    """The first whitespace-separated field of each ``(line number, text)``, in order, ``""``
+    for an empty text and for a field longer than ``max_length`` characters (never given to
+    RDKit, which took minutes over a 10 MB line); and the numbers of the lines cut so."""
     smiles: list[str] = []
     too_long: list[int] = []
-    for line, text in source.records():
+    for line, text in lines:
         fields = text.split(maxsplit=1)
         first = fields[0] if fields else ""
         if len(first) > max_length:
             too_long.append(line)
             first = ""
         smiles.append(first)
+    return smiles, too_long
+
+
+def some_lines(numbers: Sequence[int]) -> str:
+    """``2, 5, 9, 11, 14, ...``: the first five line numbers, for a warning."""
+    return ", ".join(map(str, numbers[:5])) + (", ..." if len(numbers) > 5 else "")
+
+
+def source_smiles(source: SmilesSource, max_length: int = MAX_SMILES_LENGTH) -> list[str]:
+    """The first field of every record of ``source``, in order (:func:`first_fields`); records
+    longer than ``max_length`` characters are counted in a warning."""
+    smiles, too_long = first_fields(source.records(), max_length)
     if too_long:
-        more = ", ..." if len(too_long) > 5 else ""
         records = "1 record" if len(too_long) == 1 else f"{len(too_long):,} records"
         logger.warning(
-            "%s: %s longer than %s characters left out as invalid (line %s%s)",
-            source.name, records, f"{max_length:,}", ", ".join(map(str, too_long[:5])), more,
+            "%s: %s longer than %s characters left out as invalid (line %s)",
+            source.name, records, f"{max_length:,}", some_lines(too_long),
         )  # fmt: skip
     return smiles
 
