@@ -8,8 +8,6 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from rdkit import Chem
-
     from moldojo.cli.output import OutputFile
     from moldojo.models.generator import Generator
 
@@ -22,7 +20,6 @@ __all__ = [
     "report_failures",
     "run_dir_and_file",
     "say",
-    "scaffold_molecule",
     "write_smiles",
     "write_text",
 ]
@@ -123,19 +120,3 @@ def run_dir_and_file(paths: list[str], what: str) -> tuple[str | None, str]:
     if len(paths) > 2:
         raise MoldojoError(f"give at most a run directory and {what}")
     return (None, paths[0]) if len(paths) == 1 else (paths[0], paths[1])
-
-
-def scaffold_molecule(smiles: str, model: Generator) -> Chem.Mol:
-    """``--scaffold``: the scaffold as a molecule, checked before any work: a SMILES the model's
-    graph settings accept, and a model kind that can decode from it (one line if not)."""
-    import numpy as np
-
-    from moldojo.chem.scaffold import parse_scaffold
-    from moldojo.errors import InvalidSmilesError, MoldojoError
-
-    try:
-        mol = parse_scaffold(smiles, model.graph_config)
-    except InvalidSmilesError as error:
-        raise MoldojoError(f"--scaffold {error}") from error
-    model.decode(np.zeros((0, model.latent_dim), np.float32), scaffold=smiles)  # refuses early
-    return mol

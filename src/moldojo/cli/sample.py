@@ -16,7 +16,6 @@ from moldojo.cli.generate_common import (
     decode_mode,
     load_model,
     mode_label,
-    scaffold_molecule,
     write_smiles,
 )
 from moldojo.cli.output import output_file
@@ -47,11 +46,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from moldojo.search.optimize import scaffold_molecule
+
     output = output_file(args.output, "-o", stdout=True)
     grid = output_file(args.grid, "--grid", image=True)
     model = load_model(args.run_dir, args.device)
     mode = decode_mode(model, args.mode)
-    scaffold = None if args.scaffold is None else scaffold_molecule(args.scaffold, model)
+    scaffold = None if args.scaffold is None else scaffold_molecule(model, args.scaffold)
     generator = torch.Generator().manual_seed(args.seed)
     smiles = model.sample(args.n, generator=generator, mode=mode, temperature=args.temperature,
                           scaffold=args.scaffold, progress=show_progress(args))  # fmt: skip

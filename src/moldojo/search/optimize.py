@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
+from rdkit import Chem
 from torch import Tensor
 
 from moldojo.chem.scaffold import keeps_scaffold, parse_scaffold
@@ -45,9 +46,10 @@ __all__ = [
     "MethodName",
     "OptimizationResult",
     "Proposal",
-    "make_method",
+    "method_class",
     "optimize",
     "optimize_each",
+    "scaffold_molecule",
 ]
 
 MethodName = Literal["bo", "cmaes", "ga", "random"]
@@ -222,17 +224,32 @@ def _number(value: float) -> str:
     return "" if math.isnan(value) else f"{value:.6g}"
 
 
-def make_method(name: str, dim: int, batch: int, seed: int, starts: torch.Tensor | None,
-                sigma: float) -> Method:  # fmt: skip
-    """An instance of the method called ``name``.
+def method_class(name: str) -> type[Method]:
+    """The class of the method called ``name``.
 
     Raises:
         MoldojoError: no method has that name.
     """
     if name not in METHODS:
-        raise MoldojoError(f"unknown method {quote_input(name)}; use one of "
+        raise MoldojoError(f"unknown method {quote_input(str(name))}; use one of "
                            f"{', '.join(METHODS)}")  # fmt: skip
-    return METHODS[name]()(dim, batch, seed, starts, sigma)
+    return METHODS[name]()
+
+
+def scaffold_molecule(model: Generator, smiles: str) -> Chem.Mol:
+    """The scaffold as a molecule, checked before any work: a SMILES the model's graph settings
+    accept, and one the model can decode from (one line if not).
+
+    Raises:
+        InvalidSmilesError: the scaffold is not a SMILES the model accepts.
+        ScaffoldError: the model kind cannot decode from a scaffold, or not from this one.
+    """
+    try:
+        mol = parse_scaffold(smiles, model.graph_config)
+    except InvalidSmilesError as error:
+        raise InvalidSmilesError(f"the scaffold {error}", reason=error.reason) from error
+    model.decode(torch.zeros(0, model.latent_dim), scaffold=smiles)  # builds the plan, or refuses
+    return mol
 
 
 def optimize(
@@ -340,16 +357,8 @@ def _run(model: Generator, objective: Any, start_sets: list[list[str]], *, metho
         raise ValueError(f"sigma must be a positive number, got {sigma!r}")
     if not isinstance(objective, Objective):
         objective = make_objective(objective)
-    if method not in METHODS:
-        raise MoldojoError(f"unknown method {quote_input(str(method))}; use one of "
-                           f"{', '.join(METHODS)}")  # fmt: skip
-    scaffold_mol = None
-    if scaffold is not None:
-        try:
-            scaffold_mol = parse_scaffold(scaffold, model.graph_config)
-        except InvalidSmilesError as error:
-            raise InvalidSmilesError(f"the scaffold {error}", reason=error.reason) from error
-        model.decode(torch.zeros(0, model.latent_dim), scaffold=scaffold)  # refuses early
+    search_class = method_class(method)  # an unknown method fails before any work
+    scaffold_mol = None if scaffold is None else scaffold_molecule(model, scaffold)
 
     began = time.perf_counter()
     flat_starts = [s for starts in start_sets for s in starts]
@@ -357,7 +366,7 @@ def _run(model: Generator, objective: Any, start_sets: list[list[str]], *, metho
     searches = []
     for k, starts in enumerate(start_sets):
         z = torch.stack([next(z_starts) for _ in starts]) if starts else None
-        searches.append(make_method(method, model.latent_dim, batch, seed + k, z, sigma))
+        searches.append(search_class(model.latent_dim, batch, seed + k, z, sigma))
     flat_scores = iter(objective(flat_starts) if flat_starts else [])
     start_scores = [tuple(next(flat_scores) for _ in starts) for starts in start_sets]
 

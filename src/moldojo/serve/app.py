@@ -347,6 +347,7 @@ def create_app(model: Generator, *, name: str = "", limits: Limits | None = None
     )
     pages = _page_files()
     can_scaffold = model.supports_scaffold
+    vocabulary = getattr(model, "tables", None)  # motif tables support `(motif, config) in`
     app = FastAPI(title="moldojo", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url=None)  # fmt: skip
 
@@ -452,7 +453,7 @@ def create_app(model: Generator, *, name: str = "", limits: Limits | None = None
         def work() -> dict[str, Any]:
             try:
                 mol = parse_smiles(body.smiles, model.graph_config)
-                tree = decompose(mol, getattr(model, "tables", None) and _Vocab(model))
+                tree = decompose(mol, vocabulary)  # the hierarchical model's, as it cuts molecules
             except MoldojoError as error:
                 raise _smiles_error(error) from error
             buffer = io.BytesIO()
@@ -535,13 +536,3 @@ def create_app(model: Generator, *, name: str = "", limits: Limits | None = None
         raise ApiError(404, "no such endpoint")
 
     return app
-
-
-class _Vocab:
-    """``(motif, config) in`` the hierarchical model's vocabulary (decompose's fallback)."""
-
-    def __init__(self, model: Any) -> None:
-        self.configs = model.tables.config_index
-
-    def __contains__(self, item: tuple[str, str]) -> bool:
-        return item[1] in self.configs
