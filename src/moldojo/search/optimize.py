@@ -25,7 +25,7 @@ import csv
 import io
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -49,7 +49,9 @@ __all__ = [
     "method_class",
     "optimize",
     "optimize_each",
+    "running_best",
     "scaffold_molecule",
+    "top_molecules",
 ]
 
 MethodName = Literal["bo", "cmaes", "ga", "random"]
@@ -96,6 +98,26 @@ class Proposal:
     score: float
     similarity: float
     status: str
+
+
+def running_best(scores: Iterable[float]) -> list[float]:
+    """Per score, the best up to it, NaN (a failed call) ignored; NaN until the first success."""
+    out, best = [], -math.inf
+    for score in scores:
+        if not math.isnan(score):
+            best = max(best, score)
+        out.append(best if best > -math.inf else math.nan)
+    return out
+
+
+def top_molecules(proposals: Iterable[Proposal], k: int) -> list[tuple[str, float]]:
+    """The ``k`` best distinct molecules of successful calls with their scores, best first
+    (ties: first found)."""
+    best: dict[str, float] = {}
+    for p in proposals:
+        if p.status == "ok" and p.smiles not in best:
+            best[p.smiles] = p.score
+    return sorted(best.items(), key=lambda item: -item[1])[:k]
 
 
 @dataclass(frozen=True)
@@ -149,12 +171,7 @@ class OptimizationResult:
 
     def top(self, k: int) -> list[tuple[str, float]]:
         """The ``k`` best distinct molecules with their scores, best first (ties: first found)."""
-        best: dict[str, float] = {}
-        for p in self.proposals:
-            if p.status == "ok" and p.smiles not in best:
-                best[p.smiles] = p.score
-        ranked = sorted(best.items(), key=lambda item: -item[1])
-        return ranked[:k]
+        return top_molecules(self.proposals, k)
 
     @property
     def best_smiles(self) -> str | None:
@@ -168,12 +185,7 @@ class OptimizationResult:
 
     def best_so_far(self) -> list[float]:
         """Per call, the best score up to it (NaN until the first success)."""
-        out, best = [], -math.inf
-        for p in self.proposals:
-            if p.status == "ok":
-                best = max(best, p.score)
-            out.append(best if best > -math.inf else math.nan)
-        return out
+        return running_best(p.score if p.status == "ok" else math.nan for p in self.proposals)
 
     def summary(self) -> dict[str, Any]:
         """What ``summary.json`` holds."""

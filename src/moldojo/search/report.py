@@ -4,7 +4,7 @@
 ``DIR/progress.png``; the picture draws every run found beside DIR (the directories under DIR's
 parent holding both files, with the same objective), one line per run, coloured by method, so
 that runs of several methods sent to ``runs/bo``, ``runs/cmaes``, ... compare on one plot.
-Imports numpy and matplotlib (lazily) only.
+Imports matplotlib (lazily) and :func:`~moldojo.search.optimize.running_best`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import json
 import math
 from pathlib import Path
 
+from moldojo.search.optimize import running_best
+
 __all__ = ["best_so_far_from_csv", "progress_png", "run_label", "sibling_runs"]
 
 _COLOURS = {"bo": "tab:blue", "cmaes": "tab:orange", "ga": "tab:green", "random": "tab:gray"}
@@ -22,12 +24,9 @@ _COLOURS = {"bo": "tab:blue", "cmaes": "tab:orange", "ga": "tab:green", "random"
 
 def best_so_far_from_csv(text: str) -> list[float]:
     """Per call of a ``results.csv``, the best score so far (NaN until the first success)."""
-    out, best = [], -math.inf
-    for row in csv.DictReader(io.StringIO(text)):
-        if row.get("status") == "ok" and row.get("score"):
-            best = max(best, float(row["score"]))
-        out.append(best if best > -math.inf else math.nan)
-    return out
+    rows = csv.DictReader(io.StringIO(text))
+    return running_best(float(row["score"]) if row.get("status") == "ok" and row.get("score")
+                        else math.nan for row in rows)  # fmt: skip
 
 
 def sibling_runs(directory: Path, objective: str) -> list[tuple[str, str, list[float]]]:

@@ -53,7 +53,7 @@ from moldojo.evaluation.plots import draw_motif_tree, format_tree
 from moldojo.models.generator import Generator
 from moldojo.search import interpolate, neighbours, optimize, tanimoto
 from moldojo.search.objectives import BUILTIN_OBJECTIVES, make_objective
-from moldojo.search.optimize import METHODS, Proposal
+from moldojo.search.optimize import METHODS, Proposal, running_best, top_molecules
 
 __all__ = ["Limits", "create_app"]
 
@@ -276,20 +276,12 @@ class _Job:
         self.began = time.monotonic()
 
     def on_round(self, proposals: Sequence[Proposal], limit: float) -> bool:
-        best, so_far = -math.inf, []
-        for p in proposals:
-            if p.status == "ok":
-                best = max(best, p.score)
-            so_far.append(_number(best) if best > -math.inf else None)
-        top: dict[str, float] = {}
-        for p in sorted((p for p in proposals if p.status == "ok"), key=lambda p: -p.score):
-            if p.smiles not in top:
-                top[p.smiles] = p.score
-            if len(top) == _TOP:
-                break
+        so_far = running_best(p.score if p.status == "ok" else math.nan for p in proposals)
+        top = top_molecules(proposals, _TOP)
         self.rounds.append({
-            "calls": len(proposals), "budget": self.budget, "best": so_far,
-            "top": [{**molecule(s), "score": _number(v)} for s, v in top.items()],
+            "calls": len(proposals), "budget": self.budget,
+            "best": [_number(v) for v in so_far],
+            "top": [{**molecule(s), "score": _number(v)} for s, v in top],
         })  # fmt: skip
         return self.cancel.is_set() or time.monotonic() - self.began > limit
 
