@@ -37,7 +37,7 @@ from moldojo.chem.scaffold import keeps_scaffold, parse_scaffold
 from moldojo.errors import InvalidSmilesError, MoldojoError, quote_input
 from moldojo.models.generator import Generator
 from moldojo.progress import progress_bar
-from moldojo.search.latent import encode_one, tanimoto
+from moldojo.search.latent import encode_one, similarities_to
 from moldojo.search.methods import CMAES, Genetic, Method, RandomSearch
 from moldojo.search.objectives import Objective, make_objective
 
@@ -444,13 +444,31 @@ def _encode_starts(model: Generator, smiles: list[str]) -> Tensor:
     return encoded.z
 
 
+def _similarities(decoded: Sequence[str | None], owner: list[int],
+                  start_sets: list[list[str]]) -> list[float]:  # fmt: skip
+    """Per decoded row, its highest similarity to a start molecule of the search that proposed
+    it (NaN without starts or molecule); each start's fingerprint made once per round."""
+    rows: dict[int, list[int]] = {}
+    for i, k in enumerate(owner):
+        rows.setdefault(k, []).append(i)
+    out = [math.nan] * len(decoded)
+    for k, members in rows.items():
+        if not start_sets[k]:
+            continue
+        smiles = [decoded[i] for i in members]
+        per_start = [similarities_to(t, smiles) for t in start_sets[k]]
+        for j, i in enumerate(members):
+            if smiles[j] is not None:
+                out[i] = max(values[j] for values in per_start)
+    return out
+
+
 def _score(decoded: Any, owner: list[int], objective: Objective, start_sets: list[list[str]],
            min_similarity: float | None, scaffold: Any
            ) -> list[tuple[str, float, float]]:  # fmt: skip
     """``(status, score, similarity)`` of each decoded row (row ``i`` proposed by search
     ``owner[i]``); the objective is called once, on the molecules that met every constraint."""
-    similarity = [max((tanimoto(s, t) for t in start_sets[k]), default=math.nan) if s else math.nan
-                  for s, k in zip(decoded, owner, strict=True)]  # fmt: skip
+    similarity = _similarities(decoded, owner, start_sets)
     kept = keeps_scaffold(decoded, scaffold) if scaffold is not None else [True] * len(decoded)
     status = []
     for s, reason, sim, keep in zip(decoded, decoded.reasons, similarity, kept, strict=True):
