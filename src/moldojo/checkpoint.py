@@ -37,6 +37,7 @@ __all__ = [
     "FORMAT_VERSION",
     "Checkpoint",
     "load_checkpoint",
+    "run_checkpoint",
     "save_checkpoint",
     "upgrade_run_config",
 ]
@@ -144,6 +145,31 @@ def save_checkpoint(path: str | Path, checkpoint: Checkpoint) -> Path:
     finally:
         if not done:
             tmp.unlink(missing_ok=True)
+    return path
+
+
+def run_checkpoint(path: str | Path, trainer: str = "moldojo train") -> Path:
+    """The checkpoint file of ``path``: a file as given; in a run directory its final
+    ``model.pt``, else the latest ``checkpoints/last.pt``.
+
+    Args:
+        path: a checkpoint file or a run directory.
+        trainer: the command that writes such run directories, for the message.
+
+    Raises:
+        CheckpointError: nothing there, or a directory without either file.
+    """
+    path = Path(path)
+    if path.is_dir():
+        for candidate in (path / "model.pt", path / "checkpoints" / "last.pt"):
+            if candidate.exists():
+                return candidate
+        raise CheckpointError(
+            f"{path} holds neither model.pt nor checkpoints/last.pt; is it a run directory of "
+            f"'{trainer}'?"
+        )
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such run directory or checkpoint file")
     return path
 
 

@@ -13,6 +13,7 @@ from moldojo.errors import MoldojoError, printable, quote_input
 if TYPE_CHECKING:
     from moldojo.chem.vocab import MotifCheckReport
     from moldojo.data.dataset import CheckReport
+    from moldojo.training.loop import TrainSummary
 
 __all__ = [
     "MAX_JOBS",
@@ -25,6 +26,7 @@ __all__ = [
     "non_negative_float",
     "positive_float",
     "positive_int",
+    "print_train_summary",
     "resolve_device",
     "sample_count",
     "seed_int",
@@ -187,6 +189,19 @@ def resolve_device(name: str) -> str:
     if name == "cuda" and not torch.cuda.is_available():
         raise MoldojoError("--device cuda was asked for but torch sees no CUDA device; use cpu")
     return name
+
+
+def print_train_summary(summary: TrainSummary, run_dir: Path, *, unit: str = "molecules",
+                        count: str = "") -> None:  # fmt: skip
+    """What a training verb prints when it is done: how it stopped, steps, epochs, time and
+    throughput (``unit``/s, after ``count``, e.g. "14,000 graphs, "), the last validation
+    metrics and where the model is."""
+    valid = ", ".join(f"{k} {v:.3f}" for k, v in summary.valid.items())
+    how = "stopped at the time budget" if summary.stopped == "budget" else "done"
+    print(f"{how}: {count}{summary.steps} steps, {summary.epochs} epochs, "
+          f"{summary.seconds:.0f} s, {summary.molecules_per_second:.0f} {unit}/s")  # fmt: skip
+    print(f"validation: {valid}")
+    print(f"model: {run_dir / 'model.pt'}")
 
 
 def write_json(data: Any, path: str | Path | OutputFile) -> None:

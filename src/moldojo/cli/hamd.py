@@ -1,5 +1,6 @@
 """The Hamiltonian cycle decision problem: ``moldojo hamd generate`` writes random graphs,
-``moldojo hamd solve`` labels them exactly.
+``moldojo hamd solve`` labels them exactly; ``train`` fits the HAMD network on labelled graphs,
+and ``predict``, ``eval`` and ``find`` use it (the model shipped in the package by default).
 
 ``generate`` writes graph6 (one graph a line): ``--count`` graphs of each ``--n``, in the
 ``critical``, ``hard`` or ``planted`` regime (see ``moldojo.hamd.generate``); the same
@@ -23,7 +24,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
-from moldojo._json import strict_json
 from moldojo.cli.common import (
     add_shared_flags,
     jobs_int,
@@ -31,6 +31,7 @@ from moldojo.cli.common import (
     sample_count,
     show_progress,
 )
+from moldojo.cli.hamd_gnn import add_actions, run_action
 from moldojo.cli.output import OutputFile, output_file
 from moldojo.errors import MoldojoError
 from moldojo.hamd import (
@@ -43,12 +44,14 @@ from moldojo.hamd import (
     cycle_problem,
     format_graph6,
     generate,
+    labels_json,
     read_graph6_lines,
     solve_each,
 )
 from moldojo.progress import progress_bar
 
-HELP = "Hamiltonian cycles: generate graphs (graph6), label them exactly"
+HELP = ("Hamiltonian cycles: generate graphs (graph6), label them exactly, train and use the "
+        "HAMD network")
 
 logger = logging.getLogger(__name__)
 
@@ -123,12 +126,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--jobs", "-j", type=jobs_int, default=os.cpu_count() or 1, metavar="J",
         help="worker processes (default: all cores)",
     )  # fmt: skip
+    add_actions(actions, lambda action: add_shared_flags(action, suppress_defaults=True))
 
 
 def run(args: argparse.Namespace) -> int:
     if args.hamd_command == "generate":
         return _generate(args)
-    return _solve(args)
+    if args.hamd_command == "solve":
+        return _solve(args)
+    return run_action(args)
 
 
 # -- generate ------------------------------------------------------------------------------------
@@ -195,7 +201,7 @@ def _solve(args: argparse.Namespace) -> int:
         if stream is not None:
             stream.close()
     ordered = [labels[i] for i in range(len(graphs))]
-    output.write_text(_labels_json(ordered))
+    output.write_text(labels_json(ordered))
     if log is not None:
         log.unlink(missing_ok=True)
     if not args.quiet:
@@ -316,13 +322,6 @@ def _open_log(
     lines += [json.dumps({"index": i, **labels[i].to_json()}) for i in sorted(labels)]
     OutputFile(str(log), "--json", log).write_text("\n".join(lines) + "\n")
     return open(log, "a", encoding="utf-8")  # noqa: SIM115 (closed by the caller's finally)
-
-
-def _labels_json(labels: list[Label]) -> str:
-    """A JSON list with one object a line, so that a file of a thousand 200-vertex cycles stays
-    readable and ``grep``-able."""
-    rows = [strict_json(label.to_json(), indent=None) for label in labels]
-    return "[\n" + ",\n".join(rows) + "\n]\n"
 
 
 def _notes(source: str, records: list[tuple[int, Graph]], labels: list[Label]) -> list[str]:

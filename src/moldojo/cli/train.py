@@ -12,7 +12,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from moldojo.cli.common import positive_float, positive_int, resolve_device, show_progress
+from moldojo.cli.common import (
+    positive_float,
+    positive_int,
+    print_train_summary,
+    resolve_device,
+    show_progress,
+)
 from moldojo.errors import ConfigError
 
 HELP = "train a generative model (two-step or hierarchical motif VAE) into a run directory"
@@ -77,10 +83,5 @@ def run(args: argparse.Namespace) -> int:
         config, out, resume=args.resume, overwrite=args.overwrite, max_minutes=args.max_minutes,
         device=resolve_device(args.device), progress=show_progress(args),
     )  # fmt: skip
-    valid = ", ".join(f"{k} {v:.3f}" for k, v in summary.valid.items())
-    how = "stopped at the time budget" if summary.stopped == "budget" else "done"
-    print(f"{how}: {summary.steps} steps, {summary.epochs} epochs, {summary.seconds:.0f} s, "
-          f"{summary.molecules_per_second:.0f} molecules/s")  # fmt: skip
-    print(f"validation: {valid}")
-    print(f"model: {out / 'model.pt'}")
+    print_train_summary(summary, out)
     return 0

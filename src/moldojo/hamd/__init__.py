@@ -1,11 +1,21 @@
-"""HAMD, the Hamiltonian cycle decision problem: graphs, their generation and exact labels.
+"""HAMD, the Hamiltonian cycle decision problem: graphs, exact labels, the network and search.
 
 - :mod:`moldojo.hamd.graphs`: :class:`Graph` (neighbour bitmasks) and graph6 reading and
   writing, with a per-line message for a line that is not graph6;
 - :mod:`moldojo.hamd.generate`: random graphs in the ``critical``, ``hard`` and ``planted``
   regimes, a function of the seed alone;
 - :mod:`moldojo.hamd.solve`: exact labels, cheap certificates first, then a bitmask dynamic
-  programme (small graphs) or a SAT solver; every positive label carries a checked cycle.
+  programme (small graphs) or a SAT solver; every positive label carries a checked cycle;
+- :mod:`moldojo.hamd.rules`: cheap rules (certificates, then a threshold on one degree
+  statistic) and the best of them on training graphs, the yardstick of the network;
+- :mod:`moldojo.hamd.model`: the network, a graph-level decision and a score per edge, on the
+  dojo's layers; :mod:`moldojo.hamd.train`: training it, loading it (the shipped model by
+  default) and predicting;
+- :mod:`moldojo.hamd.find`: depth-first search for a cycle, ordered by the network's edge
+  scores, Warnsdorff's rule or at random.
+
+This package's namespace holds the first three, which need no torch (``moldojo hamd generate``
+and ``solve`` start quickly); import the network's modules by name.
 
 Why a SAT solver rather than OR-Tools CP-SAT (measured with ortools 9.15 and python-sat
 1.9.dev24 on one core of two busy ones; CP-SAT's ``AddCircuit`` on one worker against Glucose 4
@@ -27,8 +37,9 @@ limit needs that. Neither solver decides, within a minute, graphs whose obstruct
 such as three blocks of 20 vertices hanging between the same two vertices: they end as
 ``time_limit``, never as a wrong label.
 
-Sits beside :mod:`moldojo.evaluation` and :mod:`moldojo.search`: imports the foundations, numpy,
-scipy, networkx and python-sat; never ``cli``.
+Sits beside :mod:`moldojo.evaluation` and :mod:`moldojo.search`: imports the foundations (the
+network's modules :mod:`moldojo.nn` and the shared training loop), numpy, scipy, networkx and
+python-sat; never ``cli``.
 """
 
 from __future__ import annotations
@@ -64,6 +75,7 @@ from moldojo.hamd.solve import (
     cycle_problem,
     hamiltonian_cycle_dp,
     hamiltonian_cycle_sat,
+    labels_json,
     solve,
     solve_each,
 )
@@ -90,6 +102,7 @@ __all__ = [
     "hard_c",
     "hamiltonian_cycle_dp",
     "hamiltonian_cycle_sat",
+    "labels_json",
     "iter_graph6",
     "parse_graph6",
     "planted",

@@ -34,6 +34,7 @@ __all__ = [
     "parse_graph6",
     "read_graph6",
     "read_graph6_lines",
+    "set_bits",
 ]
 
 #: Optional prefix of a graph6 file (nauty writes it straight before the first graph).
@@ -117,7 +118,7 @@ class Graph:
 
     def neighbours(self, v: int) -> list[int]:
         """The neighbours of ``v``, in increasing order."""
-        return _bits(self.adjacency[v])
+        return set_bits(self.adjacency[v])
 
     def degrees(self) -> list[int]:
         """The degree of each vertex, ``[n]``."""
@@ -128,7 +129,7 @@ class Graph:
 
     def edges(self) -> list[tuple[int, int]]:
         """Every edge once, as ``(u, v)`` with ``u < v``, sorted."""
-        return [(u, v) for u, mask in enumerate(self.adjacency) for v in _bits(mask >> u << u)]
+        return [(u, v) for u, mask in enumerate(self.adjacency) for v in set_bits(mask >> u << u)]
 
     @property
     def num_edges(self) -> int:
@@ -165,7 +166,7 @@ class Graph:
         return (_graph6_count(self.n) + (values + _FIRST).astype(np.uint8).tobytes()).decode()
 
 
-def _bits(mask: int) -> list[int]:
+def set_bits(mask: int) -> list[int]:
     """The positions of the set bits of ``mask``, in increasing order."""
     out = []
     while mask:

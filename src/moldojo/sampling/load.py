@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from moldojo.checkpoint import load_checkpoint
+from moldojo.checkpoint import load_checkpoint, run_checkpoint
 from moldojo.errors import CheckpointError
 from moldojo.models.generator import Generator
 from moldojo.models.registry import FAMILIES, model_kind
@@ -34,18 +34,7 @@ def resolve_checkpoint(path: str | Path | None) -> Path:
                 "give a run directory trained with 'moldojo train'"
             )
         return shipped
-    path = Path(path)
-    if path.is_dir():
-        for candidate in (path / "model.pt", path / "checkpoints" / "last.pt"):
-            if candidate.exists():
-                return candidate
-        raise CheckpointError(
-            f"{path} holds neither model.pt nor checkpoints/last.pt; is it a run directory of "
-            "'moldojo train'?"
-        )
-    if not path.exists():
-        raise CheckpointError(f"{path}: no such run directory or checkpoint file")
-    return path
+    return run_checkpoint(path)
 
 
 def load(path: str | Path | None = None, *, device: str | torch.device = "cpu") -> Generator:

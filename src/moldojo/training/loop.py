@@ -42,13 +42,19 @@ from torch import Tensor, nn
 
 from moldojo.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from moldojo.config import Config, Size
-from moldojo.errors import CheckpointError
+from moldojo.errors import CheckpointError, ConfigError
 from moldojo.models.vae import KLSchedule
 from moldojo.progress import progress_bar
 
-__all__ = ["Task", "TrainConfig", "TrainSummary", "fit", "plot_curves"]
+__all__ = ["RUN_FILES", "Task", "TrainConfig", "TrainSummary", "fit", "old_run_files",
+           "plot_curves"]  # fmt: skip
 
 log = logging.getLogger(__name__)
+
+#: What a run directory holds (see the module docstring); any of them means a run is there.
+RUN_FILES: tuple[str, ...] = (
+    "config.toml", "metrics.jsonl", "model.pt", "curves.png", "checkpoints/last.pt",
+)  # fmt: skip
 
 
 class TrainConfig(Config):
@@ -248,7 +254,8 @@ def fit(
                        "grad_norm": float(grad_norm), "seconds": seconds}  # fmt: skip
                 row.update({k: v.detach().item() for k, v in parts.items()})
                 metrics.write(json.dumps(row) + "\n")
-                bar.set_postfix(loss=f"{row['loss']:.3g}", kl=f"{row['kl']:.3g}", refresh=False)
+                shown = {k: f"{row[k]:.3g}" for k in ("loss", "kl", "accuracy") if k in row}
+                bar.set_postfix(shown, refresh=False)
                 bar.update(1)
                 if checkpoint_due():
                     save(final=False)
@@ -277,6 +284,17 @@ def fit(
         stopped=stopped,
         valid=valid,
     )
+
+
+def old_run_files(run_dir: Path, overwrite: bool) -> list[str]:
+    """The files of a run already in ``run_dir`` (what ``overwrite`` removes)."""
+    found = [name for name in RUN_FILES if (run_dir / name).exists()]
+    if found and not overwrite:
+        raise ConfigError(
+            f"{run_dir} already holds a run ({', '.join(found)}); continue it with --resume, "
+            "replace it with --overwrite, or train into another --out"
+        )
+    return found
 
 
 def _peak_rss_mb() -> float:
@@ -347,14 +365,20 @@ def plot_curves(metrics_path: str | Path, out: str | Path) -> None:
         for key in [k for k in train[0] if k.endswith("_loss") or k == "loss"]:
             axes[0].plot(steps, _smooth([r[key] for r in train], width), label=key)
         axes[0].set_yscale("log")
-        axes[1].plot(steps, _smooth([r["kl"] for r in train], width), label="KL")
-        twin = axes[1].twinx()
-        twin.plot(steps, [r["beta"] for r in train], color="grey", linestyle="--", label="beta")
-        twin.set_ylabel("beta")
+        if "kl" in train[0]:
+            axes[1].plot(steps, _smooth([r["kl"] for r in train], width), label="KL")
+            twin = axes[1].twinx()
+            twin.plot(steps, [r["beta"] for r in train], color="grey", linestyle="--",
+                      label="beta")  # fmt: skip
+            twin.set_ylabel("beta")
+        else:  # a model without a latent variable: its training accuracies instead
+            for key in [k for k in train[0] if k.endswith("accuracy")]:
+                axes[1].plot(steps, _smooth([r[key] for r in train], width), label=key)
     for key in sorted({k for r in valid for k in r} - {"kind", "step", "epoch", "peak_rss_mb"}):
         axes[2].plot([r["epoch"] for r in valid], [r.get(key) for r in valid], marker="o",
                      label=key)  # fmt: skip
-    for ax, title in zip(axes, ("losses (per molecule)", "KL (per molecule)", "validation"),
+    middle = "KL (per molecule)" if train and "kl" in train[0] else "training accuracy"
+    for ax, title in zip(axes, ("losses (per molecule)", middle, "validation"),
                          strict=True):  # fmt: skip
         ax.set_title(title)
         ax.set_xlabel("epoch" if ax is axes[2] else "step")

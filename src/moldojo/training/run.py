@@ -35,7 +35,14 @@ from moldojo.data.sources import resolve_one
 from moldojo.errors import CheckpointError, ConfigError, DatasetError
 from moldojo.models.registry import kinds, model_kind
 from moldojo.models.task import TrainingInputs, VocabularyConfig
-from moldojo.training.loop import TrainConfig, TrainSummary, fit, temporary_path
+from moldojo.training.loop import (
+    RUN_FILES,
+    TrainConfig,
+    TrainSummary,
+    fit,
+    old_run_files,
+    temporary_path,
+)
 
 __all__ = ["RESUMABLE", "RUN_FILES", "RunConfig", "RunSettings", "check_resume",
            "load_run_config", "train"]  # fmt: skip
@@ -52,11 +59,6 @@ RESUMABLE: tuple[str, ...] = (
     "train.epochs", "train.lr", "train.lr_decay", "train.clip_norm", "train.kl",
     "train.valid_molecules", "train.valid_samples", "train.jobs", "train.checkpoint_minutes",
     "train.checkpoint_steps",
-)  # fmt: skip
-
-#: What a run directory holds (:mod:`moldojo.training.loop`); any of them means a run is there.
-RUN_FILES: tuple[str, ...] = (
-    "config.toml", "metrics.jsonl", "model.pt", "curves.png", "checkpoints/last.pt",
 )  # fmt: skip
 
 
@@ -165,7 +167,7 @@ def train(
     if resume:
         checkpoint = check_resume(config, run_dir)
     else:
-        old_files = _old_run_files(run_dir, overwrite)
+        old_files = old_run_files(run_dir, overwrite)
         if config.vocabulary.path:
             MotifVocabulary.read(config.vocabulary.path)  # one line now, not after the data
     torch.manual_seed(config.seed)
@@ -261,17 +263,6 @@ def with_epochs(config: RunSettings, epochs: int | None) -> RunSettings:
     if epochs is None:
         return config
     return replace_config(config, train=replace_config(config.train, epochs=epochs))
-
-
-def _old_run_files(run_dir: Path, overwrite: bool) -> list[str]:
-    """The files of a run already in ``run_dir`` (what ``overwrite`` removes)."""
-    found = [name for name in RUN_FILES if (run_dir / name).exists()]
-    if found and not overwrite:
-        raise ConfigError(
-            f"{run_dir} already holds a run ({', '.join(found)}); continue it with --resume, "
-            "replace it with --overwrite, or train into another --out"
-        )
-    return found
 
 
 def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
