@@ -5,6 +5,7 @@ cycles, and one-line errors on bad input."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,8 @@ def run_dir(trained: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> P
                              str(run_path), "--epochs", "2", "-q", *TINY)  # fmt: skip
         assert code == 0, err
         # Then it was labelled first, with a note, and the labels kept beside it
-        assert "no labels beside it" in err and data.with_suffix(".json").exists()
+        assert "labels beside it (" in err and ": none; labelling" in err
+        assert data.with_suffix(".json").exists()
         assert "done: 24 graphs" in out and "model: " in out
         code, _, err = run(capsys, "hamd", "generate", "--n", "25", "30", "--count", "4",
                            "--seed", "2", "-o", str(test))  # fmt: skip
@@ -151,6 +153,33 @@ def test_bad_input_is_one_line(
     code, out, err = run(capsys, "hamd", action, str(run_dir), str(path), *extra)
     assert_one_line_error(code, err, shown)
     assert out == ""
+
+
+def test_labels_older_than_their_graphs_are_made_again(
+    capsys: pytest.CaptureFixture[str], run_dir: Path, tmp_path: Path
+) -> None:
+    # Given labels beside a graph file that was written again since (other graphs, same sizes)
+    data = tmp_path / "g.g6"
+    for seed in ("1", "2"):
+        code, _, err = run(capsys, "hamd", "generate", "--n", "20", "--count", "8", "--regime",
+                           "hard", "--seed", seed, "-o", str(data), "-j", "1")  # fmt: skip
+        assert code == 0, err
+        if seed == "1":
+            code, _, err = run(capsys, "hamd", "solve", str(data), "--json",
+                               str(data.with_suffix(".json")), "-q")  # fmt: skip
+            assert code == 0, err
+    old = data.with_suffix(".json").stat().st_mtime
+    os.utime(data, (old + 10, old + 10))  # written after its labels, whatever the clock's grain
+    # When trained on it
+    code, _, err = run(capsys, "hamd", "train", "--data", str(data), "--out",
+                       str(tmp_path / "r"), "--epochs", "1", "-q", *TINY)  # fmt: skip
+    # Then the labels are made again, and they are the new graphs'
+    assert code == 0, err
+    assert "older than the file; labelling" in err
+    labels = json.loads(data.with_suffix(".json").read_text())
+    for graph, label in zip(read_graph6(data), labels, strict=True):
+        if label["hamiltonian"]:
+            assert cycle_problem(graph, label["cycle"]) is None
 
 
 def test_missing_run_and_labels_are_one_line(

@@ -1,7 +1,7 @@
 """The HAMD network's actions of ``moldojo hamd``: ``train``, ``predict``, ``eval`` and ``find``.
 
 ``train`` reads graph6 files with the labels ``moldojo hamd solve`` wrote beside them
-(``X.json`` for ``X.g6``, or ``--labels``; a file without labels is labelled first) and trains a
+(``X.json`` for ``X.g6``, or ``--labels``; labelled first when missing or older than ``X.g6``) and trains a
 run directory like ``moldojo train`` does. ``predict`` prints, for each graph in input order, the
 probability that it is Hamiltonian and the decision; ``eval`` compares them with exact labels,
 beside the best cheap rule of the model's training graphs; ``find`` searches for cycles guided by
@@ -50,7 +50,8 @@ def add_actions(actions: argparse._SubParsersAction, shared: object) -> None:
         "train",
         help="train the HAMD network on labelled graph6 files",
         description="Train the HAMD network (decision and edge scores) on graph6 files labelled "
-        "by 'moldojo hamd solve' (X.json beside X.g6, or --labels). Writes a run directory as "
+        "by 'moldojo hamd solve' (X.json beside X.g6, made first when missing or older than "
+        "X.g6; or --labels). Writes a run directory as "
         "'moldojo train' does; --resume continues it, --overwrite replaces it.",
     )
     shared(train)
@@ -58,7 +59,7 @@ def add_actions(actions: argparse._SubParsersAction, shared: object) -> None:
                        help="training graphs, graph6")  # fmt: skip
     train.add_argument("--labels", nargs="+", metavar="FILE.json",
                        help="their labels, one file per --data file (default: X.json beside "
-                       "X.g6; a file without labels is labelled first)")  # fmt: skip
+                       "X.g6, labelled first when missing or older than X.g6)")  # fmt: skip
     train.add_argument("--out", required=True, metavar="RUN", help="the run directory")
     train.add_argument("--config", metavar="FILE.toml", help="run configuration (TOML)")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -156,7 +157,7 @@ def _train(args: argparse.Namespace) -> int:
     parts, undecided = [], 0
     for i, source in enumerate(args.data):
         labels = Path(args.labels[i]) if args.labels else Path(source).with_suffix(".json")
-        if args.labels is None and not labels.exists():
+        if args.labels is None and _stale(labels, Path(source)):
             _label_now(source, labels, args)
         part, skipped = LabelledGraphs.read(source, labels)
         parts.append(part)
@@ -174,12 +175,23 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stale(labels: Path, source: Path) -> bool:
+    """Whether the labels beside ``source`` must be (re)made: missing, or older than the graphs
+    (the file was written again since, as make would see it; a label file holds no digest of its
+    graphs, and the labels of other graphs of the same sizes would pass every check)."""
+    try:
+        return labels.stat().st_mtime < source.stat().st_mtime
+    except FileNotFoundError:
+        return True
+
+
 def _label_now(source: str, labels: Path, args: argparse.Namespace) -> None:
     """Label ``source`` into ``labels`` (what ``moldojo hamd solve`` would write)."""
     from moldojo.hamd import labels_json, read_graph6, solve_each
 
     graphs = read_graph6(source)
-    print(f"{source}: no labels beside it ({labels}); labelling its {len(graphs):,} graphs "
+    why = "older than the file" if labels.exists() else "none"
+    print(f"{source}: labels beside it ({labels}): {why}; labelling its {len(graphs):,} graphs "
           "first", file=sys.stderr)  # fmt: skip
     output = output_file(str(labels), "--labels")
     with progress_bar(len(graphs), f"solving {source}", show_progress(args),
