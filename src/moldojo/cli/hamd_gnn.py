@@ -1,11 +1,12 @@
 """The HAMD network's actions of ``moldojo hamd``: ``train``, ``predict``, ``eval`` and ``find``.
 
 ``train`` reads graph6 files with the labels ``moldojo hamd solve`` wrote beside them
-(``X.json`` for ``X.g6``, or ``--labels``; labelled first when missing or older than ``X.g6``) and trains a
-run directory like ``moldojo train`` does. ``predict`` prints, for each graph in input order, the
-probability that it is Hamiltonian and the decision; ``eval`` compares them with exact labels,
-beside the best cheap rule of the model's training graphs; ``find`` searches for cycles guided by
-the network's edge scores. Without a run directory, the model shipped in the package is used.
+(``X.json`` for ``X.g6``, or ``--labels``; labelled first when missing or older than ``X.g6``)
+and trains a run directory like ``moldojo train`` does. ``predict`` prints, for each graph in
+input order, the probability that it is Hamiltonian and the decision; ``eval`` compares them with
+exact labels, beside the best cheap rule of the model's training graphs; ``find`` searches for
+cycles guided by the network's edge scores. Without a run directory, the model shipped in the
+package is used.
 """
 
 from __future__ import annotations
