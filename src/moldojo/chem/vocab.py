@@ -60,6 +60,11 @@ log = logging.getLogger(__name__)
 #: Version of the text format written by :meth:`MotifVocabulary.write`.
 VOCAB_FORMAT = 1
 _MAGIC = "# moldojo motif vocabulary"
+
+#: Version of what :func:`build_vocabulary` counts (the motif decomposition, the attachment
+#: configurations, the fallback): part of the key of cached vocabularies, so bump it whenever a
+#: change would make the same molecules give another vocabulary.
+DECOMPOSITION_VERSION = 1
 _LINE_FORMAT = (
     "expected 'motif SMILES KIND COUNT FALLBACK' or, after one, "
     "'config CONFIGURATION COUNT FALLBACK' (tab-separated)"

@@ -1,21 +1,36 @@
-"""Training the hierarchical motif VAE: its batches, for :func:`~moldojo.training.loop.fit`."""
+"""Training the hierarchical motif VAE: its batches, for :func:`~moldojo.training.loop.fit`.
+
+A vocabulary built from the training molecules is cached beside the featurised datasets
+(:func:`moldojo.data.dataset.cache_dir`), keyed by the molecules, ``min_count``, the graph
+configuration and :data:`~moldojo.chem.vocab.DECOMPOSITION_VERSION`: the second run on the same
+data reads it instead of decomposing every molecule again (24 s for moses-mini on this machine's
+2 cores; minutes for MOSES).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
-from moldojo.chem.vocab import MotifVocabulary, build_vocabulary
-from moldojo.errors import DatasetError
+from moldojo._version import __version__
+from moldojo.chem.graph import GraphConfig
+from moldojo.chem.vocab import DECOMPOSITION_VERSION, MotifVocabulary, build_vocabulary
+from moldojo.data.dataset import cache_dir
+from moldojo.errors import DatasetError, VocabularyError
 from moldojo.models.hier.generator import HierGenerator, build_hier, make_records, to_batch
 from moldojo.models.hier.network import HierBatch
 from moldojo.models.hier.records import RecordPack
 from moldojo.models.hier.tables import MotifTables
 from moldojo.models.task import GeneratorTask, TrainingInputs
 
-__all__ = ["HierTask", "training_task"]
+__all__ = ["HierTask", "cached_vocabulary", "training_task"]
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +63,8 @@ def training_task(inputs: TrainingInputs) -> HierTask:
         vocab = MotifVocabulary.read(settings.path).filter(settings.min_count)
         tables = MotifTables.from_vocabulary(vocab)
     else:
-        vocab, _ = build_vocabulary(enumerate(smiles), min_count=settings.min_count,
-                                    jobs=inputs.jobs, source=inputs.source,
-                                    config=inputs.graph_config)  # fmt: skip
+        vocab = cached_vocabulary(smiles, settings.min_count, inputs.graph_config,
+                                  source=inputs.source, jobs=inputs.jobs)  # fmt: skip
         tables = MotifTables.from_vocabulary(vocab)
     records = make_records(smiles, tables, inputs.graph_config, inputs.config, jobs=inputs.jobs,
                            progress=inputs.progress)  # fmt: skip
@@ -71,3 +85,45 @@ def training_task(inputs: TrainingInputs) -> HierTask:
     generator = HierGenerator(model, tables, inputs.graph_config)
     return HierTask(generator, RecordPack(kept), inputs.valid_smiles,
                     valid_samples=inputs.valid_samples, seed=inputs.seed)  # fmt: skip
+
+
+def cached_vocabulary(
+    smiles: Sequence[str],
+    min_count: int,
+    config: GraphConfig,
+    *,
+    source: str = "",
+    jobs: int = 1,
+) -> MotifVocabulary:
+    """The vocabulary of ``smiles`` (:func:`~moldojo.chem.vocab.build_vocabulary`), read from the
+    cache when these molecules were counted before with the same settings, else built and cached.
+
+    A cache file that cannot be read or written costs time, never the result: it is built again
+    (with a warning).
+    """
+    key = json.dumps({
+        "decomposition": DECOMPOSITION_VERSION, "moldojo": __version__, "min_count": min_count,
+        "config": config.model_dump(), "source": source,
+        "smiles": hashlib.sha256("\n".join(smiles).encode()).hexdigest(),
+    }, sort_keys=True)  # fmt: skip
+    path = cache_dir() / "vocabularies" / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.vocab"
+    if path.is_file():
+        try:
+            vocab = MotifVocabulary.read(path)
+        except VocabularyError as error:
+            log.warning("ignoring the unreadable cached vocabulary %s (%s); building it again",
+                        path, error)  # fmt: skip
+        else:
+            log.info("%s: read the vocabulary from the cache %s", source or "training data", path)
+            return vocab
+    vocab, _ = build_vocabulary(enumerate(smiles), min_count=min_count, jobs=jobs, source=source,
+                                config=config)  # fmt: skip
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        vocab.write(tmp)
+        os.replace(tmp, path)
+    except (OSError, VocabularyError) as error:  # a read-only or full disk costs speed only
+        Path(tmp).unlink(missing_ok=True)
+        log.warning("could not cache the vocabulary in %s: %s", path, error)
+    return vocab
