@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from moldojo.hamd import certificate
+from moldojo.hamd import certified
 from moldojo.hamd.find import ORDERS, find_each
 from moldojo.hamd.rules import fit_cheap_rule
 from moldojo.hamd.train import LabelledGraphs, load_model, roc_auc
@@ -168,7 +168,7 @@ def part_decide(args: argparse.Namespace) -> dict:
             test, _ = LabelledGraphs.read(*test_file(args.data, regime, n))
             y = np.asarray(test.labels)
             alone, _ = model.predict(test.graphs, certificates=False)
-            behind = np.where([certificate(g) is not None for g in test.graphs], 0.0, alone)
+            behind = np.where(certified(test.graphs), 0.0, alone)
             cheap = rule.predict(test.graphs)
             right = [int(((alone >= 0.5) == y).sum()), int(((behind >= 0.5) == y).sum()),
                      int((cheap == y).sum())]  # fmt: skip

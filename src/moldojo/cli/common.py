@@ -20,6 +20,7 @@ __all__ = [
     "MAX_SAMPLES",
     "MAX_SEED",
     "OneLineErrorParser",
+    "add_run_flags",
     "add_shared_flags",
     "failure_lines",
     "jobs_int",
@@ -189,6 +190,28 @@ def resolve_device(name: str) -> str:
     if name == "cuda" and not torch.cuda.is_available():
         raise MoldojoError("--device cuda was asked for but torch sees no CUDA device; use cpu")
     return name
+
+
+def add_run_flags(
+    parser: argparse.ArgumentParser, *, run: str, example: str, resume_help: str
+) -> None:
+    """The flags every training verb shares: ``--out`` (metavar ``run``), ``--config``,
+    ``--set`` (``example`` in its help), ``--epochs``, ``--max-minutes`` and the exclusive
+    ``--resume`` (``resume_help``) / ``--overwrite``."""
+    parser.add_argument("--out", required=True, metavar=run, help="the run directory")
+    parser.add_argument("--config", metavar="FILE.toml", help="run configuration (TOML)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help=f"override a config value, e.g. --set {example} "
+                        "(repeatable)")  # fmt: skip
+    parser.add_argument("--epochs", type=positive_int, metavar="N",
+                        help="epochs (overrides the config)")  # fmt: skip
+    parser.add_argument("--max-minutes", type=positive_float, metavar="M",
+                        help="stop after M minutes (checkpoint written; --resume continues)")
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help=resume_help)
+    again.add_argument("--overwrite", action="store_true",
+                       help=f"replace the run already in {run} (without it, or --resume, one is "
+                       "never touched)")  # fmt: skip
 
 
 def print_train_summary(summary: TrainSummary, run_dir: Path, *, unit: str = "molecules",

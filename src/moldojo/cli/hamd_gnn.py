@@ -19,10 +19,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from moldojo.cli.common import (
+    add_run_flags,
     jobs_int,
     non_negative_float,
-    positive_float,
-    positive_int,
     print_train_summary,
     resolve_device,
     show_progress,
@@ -61,19 +60,8 @@ def add_actions(actions: argparse._SubParsersAction, shared: object) -> None:
     train.add_argument("--labels", nargs="+", metavar="FILE.json",
                        help="their labels, one file per --data file (default: X.json beside "
                        "X.g6, labelled first when missing or older than X.g6)")  # fmt: skip
-    train.add_argument("--out", required=True, metavar="RUN", help="the run directory")
-    train.add_argument("--config", metavar="FILE.toml", help="run configuration (TOML)")
-    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a config value, e.g. --set hamd.layer=gine "
-                       "(repeatable)")  # fmt: skip
-    train.add_argument("--epochs", type=positive_int, metavar="N", help="epochs")
-    train.add_argument("--max-minutes", type=positive_float, metavar="M",
-                       help="stop after M minutes (checkpoint written; --resume continues)")
-    again = train.add_mutually_exclusive_group()
-    again.add_argument("--resume", action="store_true",
-                       help="continue the run in RUN (only --epochs may change)")
-    again.add_argument("--overwrite", action="store_true",
-                       help="replace the run already in RUN")
+    add_run_flags(train, run="RUN", example="hamd.layer=gine",
+                  resume_help="continue the run in RUN (only --epochs may change)")
 
     predict = actions.add_parser(
         "predict",
@@ -225,7 +213,7 @@ def _predict(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from moldojo.hamd import certificate
+    from moldojo.hamd import certified
     from moldojo.hamd.train import LabelledGraphs, load_model, roc_auc
 
     output = None if args.json is None else output_file(args.json, "--json")
@@ -234,7 +222,7 @@ def _eval(args: argparse.Namespace) -> int:
         raise MoldojoError(f"{args.labels}: no graph has a label (all null); nothing to compare")
     model = load_model(args.model_path, device=resolve_device(args.device))
     alone, _ = model.predict(data.graphs, certificates=False)
-    p = np.where([certificate(g) is not None for g in data.graphs], 0.0, alone)
+    p = np.where(certified(data.graphs), 0.0, alone)
     y = np.asarray(data.labels)
     rule = model.cheap_rule
     cheap = rule.predict(data.graphs) if rule is not None else None

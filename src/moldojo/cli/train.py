@@ -13,8 +13,7 @@ import argparse
 from pathlib import Path
 
 from moldojo.cli.common import (
-    positive_float,
-    positive_int,
+    add_run_flags,
     print_train_summary,
     resolve_device,
     show_progress,
@@ -32,30 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="NAME|FILE",
                         help="training data: a dataset (its train/valid splits) or a SMILES file "
                         "(default moses-mini)")  # fmt: skip
-    parser.add_argument("--out", required=True, metavar="RUN_DIR", help="the run directory")
-    parser.add_argument("--config", metavar="FILE.toml", help="run configuration (TOML)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config value, e.g. --set two_step.latent_dim=32 "
-                        "(repeatable)")  # fmt: skip
-    parser.add_argument("--epochs", type=positive_int, metavar="N",
-                        help="epochs (overrides the config)")  # fmt: skip
-    parser.add_argument(
-        "--max-minutes",
-        type=positive_float,
-        metavar="M",
-        help="stop after M minutes (checkpoint written; --resume continues)",
-    )
-    again = parser.add_mutually_exclusive_group()
-    again.add_argument(
-        "--resume", action="store_true",
-        help="continue the run in RUN_DIR from checkpoints/last.pt (only --epochs, --max-minutes "
-        "and train settings such as lr may change)",
+    add_run_flags(
+        parser, run="RUN_DIR", example="two_step.latent_dim=32",
+        resume_help="continue the run in RUN_DIR from checkpoints/last.pt (only --epochs, "
+        "--max-minutes and train settings such as lr may change)",
     )  # fmt: skip
-    again.add_argument(
-        "--overwrite", action="store_true",
-        help="replace the run already in RUN_DIR (without it, or --resume, one is never touched)",
-    )  # fmt: skip
-
 
 def run(args: argparse.Namespace) -> int:
     from moldojo.cli.output import output_dir

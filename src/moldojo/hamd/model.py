@@ -42,11 +42,14 @@ from moldojo.nn.registry import LAYERS
 __all__ = [
     "EDGE_FEATURES",
     "NODE_FEATURES",
+    "GraphArrays",
     "HamdBatch",
     "HamdConfig",
     "HamdNet",
     "HamdOutput",
+    "collate",
     "featurize",
+    "graph_arrays",
 ]
 
 #: Degrees above this share the last one-hot slot.
@@ -124,6 +127,80 @@ class HamdBatch:
         return self.graph.num_graphs
 
 
+@dataclass(frozen=True)
+class GraphArrays:
+    """One graph's inputs for :class:`HamdNet`, made once (:func:`graph_arrays`) and joined into
+    batches (:func:`collate`).
+
+    Attributes:
+        x: ``[n, NODE_FEATURES]`` node features.
+        edges: ``[2, M]`` each undirected edge once, ``u < v``, in :meth:`Graph.edges` order.
+        attr: ``[M, EDGE_FEATURES]`` edge features.
+        on_cycle: ``[M]``, 1 for an edge of the label's cycle (all 0 for a graph without one), or
+            None when the graph has no target.
+    """
+
+    x: np.ndarray
+    edges: np.ndarray
+    attr: np.ndarray
+    on_cycle: np.ndarray | None = None
+
+
+def graph_arrays(
+    graph: Graph, cycle: Sequence[int] | None = None, *, targets: bool = False
+) -> GraphArrays:
+    """The inputs of one graph and, with ``targets``, which edges are on ``cycle`` (its
+    Hamiltonian cycle in vertex order, or None for a graph without one)."""
+    matrix = graph.matrix()
+    degree = matrix.sum(1)  # (n,)
+    x = np.zeros((graph.n, NODE_FEATURES), dtype=np.float32)
+    x[np.arange(graph.n), np.minimum(degree, _MAX_DEGREE)] = 1.0
+    x[:, -1] = degree / max(degree.mean(), 1e-9)
+    u, v = np.nonzero(np.triu(matrix))  # (M,), (M,): each edge once, u < v, sorted
+    forced = (np.minimum(degree[u], degree[v]) == 2).astype(np.float32)
+    attr = np.stack([np.ones_like(forced), forced], axis=1)  # (M, 2)
+    on = None
+    if targets:
+        on = np.zeros(u.size, dtype=np.float32)
+        if cycle is not None:
+            a = np.asarray(cycle)
+            b = np.roll(a, -1)
+            hits = np.zeros_like(matrix)
+            hits[np.minimum(a, b), np.maximum(a, b)] = True
+            on = hits[u, v].astype(np.float32)
+    return GraphArrays(x, np.stack([u, v]), attr, on)
+
+
+def collate(items: Sequence[GraphArrays], labels: Sequence[bool] | None = None) -> HamdBatch:
+    """One batch of graphs' arrays; ``on_cycle`` when every item has it, ``label`` when
+    ``labels`` are given. Each edge becomes two directed ones, at columns ``2k`` and ``2k + 1``."""
+    offsets = np.cumsum([0] + [item.x.shape[0] for item in items])
+    edges = [  # (2, 2M): u->v and v->u side by side, renumbered into the batch
+        np.stack([item.edges, item.edges[::-1]], axis=2).reshape(2, -1) + offset
+        for item, offset in zip(items, offsets[:-1], strict=False)
+    ]
+    batch = GraphBatch.from_arrays(
+        {
+            "x": (np.concatenate([item.x for item in items]) if items
+                  else np.zeros((0, NODE_FEATURES), np.float32)),
+            "edge_index": np.concatenate(edges, axis=1) if edges else np.zeros((2, 0), np.int64),
+            "edge_attr": (np.concatenate([np.repeat(item.attr, 2, axis=0) for item in items])
+                          if items else np.zeros((0, EDGE_FEATURES), np.float32)),
+            "ptr": offsets,
+        }
+    )  # fmt: skip
+    edge_graph = [np.full(item.edges.shape[1], i) for i, item in enumerate(items)]
+    targets = bool(items) and all(item.on_cycle is not None for item in items)
+    return HamdBatch(
+        graph=batch,
+        edge_graph=torch.from_numpy(np.concatenate(edge_graph) if edge_graph
+                                    else np.zeros(0, np.int64)).long(),
+        label=None if labels is None else torch.tensor([float(h) for h in labels]),
+        on_cycle=(torch.from_numpy(np.concatenate([item.on_cycle for item in items]))
+                  if targets else None),
+    )  # fmt: skip
+
+
 def featurize(
     graphs: Sequence[Graph],
     labels: Sequence[bool] | None = None,
@@ -139,50 +216,10 @@ def featurize(
         labels: whether each is Hamiltonian.
         cycles: each graph's Hamiltonian cycle (vertex order) or None.
     """
-    xs, edges, attrs, edge_graph, on_cycle = [], [], [], [], []
-    offset = 0
-    for index, graph in enumerate(graphs):
-        matrix = graph.matrix()
-        degree = matrix.sum(1)  # (n,)
-        x = np.zeros((graph.n, NODE_FEATURES), dtype=np.float32)
-        x[np.arange(graph.n), np.minimum(degree, _MAX_DEGREE)] = 1.0
-        x[:, -1] = degree / max(degree.mean(), 1e-9)
-        u, v = np.nonzero(np.triu(matrix))  # (M,), (M,): each edge once, u < v, sorted
-        forced = (np.minimum(degree[u], degree[v]) == 2).astype(np.float32)
-        attr = np.stack([np.ones_like(forced), forced], axis=1)  # (M, 2)
-        both = np.stack([np.stack([u, v]), np.stack([v, u])], axis=2).reshape(2, -1)  # (2, 2M)
-        xs.append(x)
-        edges.append(both + offset)
-        attrs.append(np.repeat(attr, 2, axis=0))
-        edge_graph.append(np.full(u.size, index))
-        if cycles is not None:
-            on = np.zeros(u.size, dtype=np.float32)
-            cycle = cycles[index]
-            if cycle is not None:
-                a = np.asarray(cycle)
-                b = np.roll(a, -1)
-                hits = np.zeros_like(matrix)
-                hits[np.minimum(a, b), np.maximum(a, b)] = True
-                on = hits[u, v].astype(np.float32)
-            on_cycle.append(on)
-        offset += graph.n
-    ptr = np.cumsum([0] + [g.n for g in graphs])
-    batch = GraphBatch.from_arrays(
-        {
-            "x": np.concatenate(xs) if xs else np.zeros((0, NODE_FEATURES), np.float32),
-            "edge_index": np.concatenate(edges, axis=1) if edges else np.zeros((2, 0), np.int64),
-            "edge_attr": (np.concatenate(attrs) if attrs
-                          else np.zeros((0, EDGE_FEATURES), np.float32)),
-            "ptr": ptr,
-        }
-    )  # fmt: skip
-    return HamdBatch(
-        graph=batch,
-        edge_graph=torch.from_numpy(np.concatenate(edge_graph) if edge_graph
-                                    else np.zeros(0, np.int64)).long(),
-        label=None if labels is None else torch.tensor([float(h) for h in labels]),
-        on_cycle=None if cycles is None else torch.from_numpy(np.concatenate(on_cycle)),
-    )  # fmt: skip
+    targets = cycles is not None
+    items = [graph_arrays(g, cycles[i] if targets else None, targets=targets)  # type: ignore[index]
+             for i, g in enumerate(graphs)]  # fmt: skip
+    return collate(items, labels)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ __all__ = [
     "DP_MAX_NODES",
     "Label",
     "certificate",
+    "certified",
     "check_cycle",
     "cycle_problem",
     "hamiltonian_cycle_dp",
@@ -189,6 +190,11 @@ def certificate(graph: Graph) -> str | None:
     if _bipartite_imbalance(graph.adjacency, layers):
         return "bipartite_imbalance"
     return None
+
+
+def certified(graphs: Sequence[Graph]) -> np.ndarray:
+    """Whether a cheap certificate proves each graph not Hamiltonian, ``[B]`` bool."""
+    return np.array([certificate(graph) is not None for graph in graphs], dtype=bool)
 
 
 def _bfs_layers(adjacency: tuple[int, ...]) -> list[int]:

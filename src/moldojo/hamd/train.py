@@ -33,9 +33,16 @@ from moldojo.checkpoint import load_checkpoint, run_checkpoint
 from moldojo.config import Config, config_from_dict, config_to_dict, dump_config
 from moldojo.errors import CheckpointError, ConfigError, MoldojoError
 from moldojo.hamd.graphs import Graph, read_graph6_lines
-from moldojo.hamd.model import HamdBatch, HamdConfig, HamdNet, featurize
+from moldojo.hamd.model import (
+    HamdBatch,
+    HamdConfig,
+    HamdNet,
+    collate,
+    featurize,
+    graph_arrays,
+)
 from moldojo.hamd.rules import CheapRule, fit_cheap_rule
-from moldojo.hamd.solve import certificate, cycle_problem
+from moldojo.hamd.solve import certified, cycle_problem
 from moldojo.training.loop import (
     TrainConfig,
     TrainSummary,
@@ -174,6 +181,9 @@ class _Task:
         self.valid = valid
         self.num_train = len(train)
         self.cheap_rule = fit_cheap_rule(train.graphs, train.labels)
+        # Each graph's arrays made once: batches only join them, epoch after epoch.
+        self._arrays = [graph_arrays(g, c, targets=True)
+                        for g, c in zip(train.graphs, train.cycles, strict=True)]  # fmt: skip
         self._valid_batches = [
             featurize(chunk.graphs, chunk.labels, chunk.cycles)
             for chunk in _chunks(valid, _PREDICT_BATCH)
@@ -181,10 +191,7 @@ class _Task:
 
     def batch(self, indices: np.ndarray) -> HamdBatch:
         rows = indices.tolist()
-        return featurize(
-            [self.train.graphs[i] for i in rows], [self.train.labels[i] for i in rows],
-            [self.train.cycles[i] for i in rows],
-        )  # fmt: skip
+        return collate([self._arrays[i] for i in rows], [self.train.labels[i] for i in rows])
 
     def loss(self, batch: HamdBatch, beta: float, generator: torch.Generator) -> dict[str, Tensor]:
         del beta, generator  # no latent variable
@@ -397,7 +404,7 @@ class HamdModel:
                 scores += np.split(edge_p, np.cumsum(counts)[:-1])
         p = np.concatenate(probabilities) if probabilities else np.zeros(0)
         if certificates:
-            p[[certificate(g) is not None for g in graphs]] = 0.0
+            p[certified(graphs)] = 0.0
         return p, (scores if edges else None)
 
 
