@@ -9,7 +9,7 @@ import pytest
 from moldojo.config import dump_config, load_config
 from moldojo.errors import ConfigError
 from moldojo.training.loop import TrainConfig
-from moldojo.training.run import RESUMABLE, RunConfig, load_run_config, with_epochs
+from moldojo.training.run import RESUMABLE, RunConfig, load_run_config, train, with_epochs
 
 
 def test_run_config_round_trips_through_toml(tmp_path: Path) -> None:
@@ -49,3 +49,10 @@ def test_checkpoint_settings_and_what_a_resume_may_change() -> None:
     # every setting a resumed run may change is one of the loop's, and the batch size is not
     assert all(key.split(".")[1] in TrainConfig.model_fields for key in RESUMABLE)
     assert "train.batch_size" not in RESUMABLE
+
+
+def test_streaming_is_refused_for_a_model_that_prepares_its_data_up_front(tmp_path: Path) -> None:
+    config = load_run_config(None, ["model=two-step", "data=qm9", "train.stream=true"])
+    with pytest.raises(ConfigError, match="train.stream: --model two-step .* stream: hier"):
+        train(config, tmp_path / "run")
+    assert not (tmp_path / "run").exists()

@@ -5,6 +5,9 @@ and per validation), ``checkpoints/last.pt`` (every epoch and every ``train.chec
 or ``train.checkpoint_steps``; what ``--resume`` reads), the final ``model.pt`` and
 ``curves.png``. A directory that already holds a run is continued with ``--resume``, replaced
 with ``--overwrite``, and otherwise left alone.
+
+``torchrun --nproc-per-node K -m moldojo train ...`` trains one run with K processes
+(:mod:`moldojo.distributed`); process 0 writes the run directory and prints the summary.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from moldojo.cli.output import output_dir
+    from moldojo.distributed import world
     from moldojo.training.run import load_run_config, train, with_epochs
 
     output_dir(args.out, "--out")  # one line, before any data is read, if RUN_DIR is unwritable
@@ -63,5 +67,6 @@ def run(args: argparse.Namespace) -> int:
         config, out, resume=args.resume, overwrite=args.overwrite, max_minutes=args.max_minutes,
         device=resolve_device(args.device), progress=show_progress(args),
     )  # fmt: skip
-    print_train_summary(summary, out)
+    if world().main:  # under torchrun, one process reports
+        print_train_summary(summary, out)
     return 0

@@ -10,10 +10,12 @@ from moldojo.data.dataset import (
     LoadReport,
     MolDataset,
     Rejection,
+    SmilesList,
     cache_dir,
     check_source,
     featurize,
     load_dataset,
+    read_smiles,
 )
 from moldojo.data.packed import PackedGraphs
 from moldojo.data.sources import DATASETS, DatasetInfo, SmilesSource, resolve, resolve_one
@@ -26,11 +28,13 @@ __all__ = [
     "MolDataset",
     "PackedGraphs",
     "Rejection",
+    "SmilesList",
     "SmilesSource",
     "cache_dir",
     "check_source",
     "featurize",
     "load_dataset",
+    "read_smiles",
     "resolve",
     "resolve_one",
 ]

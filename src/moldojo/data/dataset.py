@@ -46,10 +46,12 @@ __all__ = [
     "CheckReport",
     "LoadReport",
     "MolDataset",
+    "SmilesList",
     "cache_dir",
     "check_source",
     "featurize",
     "load_dataset",
+    "read_smiles",
 ]
 
 log = logging.getLogger(__name__)
@@ -151,6 +153,43 @@ class MolDataset:
 
     def __getitem__(self, i: int) -> MolGraph:
         return self.graphs[i]
+
+
+@dataclass(frozen=True, eq=False)
+class SmilesList:
+    """The records of one source as read, not yet parsed: what a streamed training run holds
+    of its data (:class:`MolDataset`'s ``name``, ``smiles`` and ``lines``, without graphs).
+
+    Attributes:
+        name: the source's name.
+        smiles: ``M`` SMILES as written (empty lines left out).
+        lines: ``[M]`` int, each one's line number in the source.
+    """
+
+    name: str
+    smiles: list[str]
+    lines: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.smiles)
+
+
+def read_smiles(spec: str | SmilesSource, *, smiles_column: str | None = None) -> SmilesList:
+    """Every non-empty record of a source, unparsed: seconds for all of MOSES train, and memory
+    for the strings only. Bad records are found later, by whoever parses them.
+
+    Raises:
+        DatasetError: the spec cannot be read.
+    """
+    source = (
+        spec if isinstance(spec, SmilesSource) else resolve_one(spec, smiles_column=smiles_column)
+    )
+    smiles, lines = [], []
+    for line, text in source.records():
+        if text:
+            smiles.append(text)
+            lines.append(line)
+    return SmilesList(source.name, smiles, np.asarray(lines, dtype=np.int64))
 
 
 def cache_dir() -> Path:

@@ -43,12 +43,15 @@ class ModelKind:
         training_task: builds the training task (:class:`~moldojo.training.loop.Task`) from
             the run's inputs.
         description: one line for ``--help``.
+        streams: its training task can take unparsed SMILES and build its records batch by
+            batch (``TrainingInputs.stream``), for data sets too large to prepare up front.
     """
 
     name: str
     generator: type[Generator]
     training_task: Callable[[TrainingInputs], Any]
     description: str
+    streams: bool = False
 
     @property
     def section(self) -> str:

@@ -24,7 +24,7 @@ from torch import Tensor
 from moldojo.chem import GraphConfig
 from moldojo.chem.smiles import quiet_rdkit
 from moldojo.config import Config
-from moldojo.data import MolDataset
+from moldojo.data import MolDataset, SmilesList
 from moldojo.models.generator import Generator
 
 __all__ = ["GeneratorTask", "TrainingInputs", "VocabularyConfig", "stereo_blind"]
@@ -65,11 +65,13 @@ class TrainingInputs:
         valid_samples: prior samples decoded after every epoch.
         device: where the model trains.
         progress: progress bars (None: when stderr is a terminal).
+        stream: ``dataset`` is a :class:`~moldojo.data.SmilesList` (unparsed SMILES) and the
+            task builds its records batch by batch (:attr:`ModelKind.streams`).
     """
 
     config: Any
     vocabulary: Any
-    dataset: MolDataset
+    dataset: MolDataset | SmilesList
     rows: np.ndarray
     valid_smiles: list[str]
     saved_vocabulary: dict[str, Any] | None
@@ -80,6 +82,7 @@ class TrainingInputs:
     valid_samples: int = 500
     device: str | torch.device = "cpu"
     progress: bool | None = None
+    stream: bool = False
 
     @property
     def smiles(self) -> list[str]:

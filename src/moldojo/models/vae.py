@@ -12,6 +12,9 @@ Imports torch, and :mod:`moldojo.config` for the schedule's config base.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Literal
 
 import torch
@@ -20,15 +23,38 @@ from torch import Tensor
 
 from moldojo.config import Config
 
-__all__ = ["KLSchedule", "gaussian_kl", "reparameterize", "tempered_softmax"]
+__all__ = ["KLSchedule", "gaussian_kl", "noise_rows", "reparameterize", "tempered_softmax"]
+
+
+#: ``(first, total)`` while a :func:`noise_rows` block runs, else None.
+_NOISE_ROWS: ContextVar[tuple[int, int] | None] = ContextVar("noise_rows", default=None)
+
+
+@contextmanager
+def noise_rows(first: int, total: int) -> Iterator[None]:
+    """Within the block, :func:`reparameterize` draws the noise of a batch of ``total`` rows
+    and keeps rows ``first : first + B``: a process that trains on one slice of a global batch
+    (:mod:`moldojo.distributed`) then draws, for each molecule, what one process would have."""
+    token = _NOISE_ROWS.set((first, total))
+    try:
+        yield
+    finally:
+        _NOISE_ROWS.reset(token)
 
 
 def reparameterize(mu: Tensor, logvar: Tensor, generator: torch.Generator | None = None) -> Tensor:
-    """``z = mu + exp(logvar / 2) * eps`` with ``eps ~ N(0, I)`` drawn from ``generator``.
+    """``z = mu + exp(logvar / 2) * eps`` with ``eps ~ N(0, I)`` drawn from ``generator``
+    (rows of a larger draw inside :func:`noise_rows`).
 
     Shapes: mu, logvar: ``[B, D]``; returns ``[B, D]``.
     """
-    eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    rows = _NOISE_ROWS.get()
+    if rows is None:
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    else:
+        first, total = rows
+        eps = torch.randn((total, *mu.shape[1:]), generator=generator, device=mu.device,
+                          dtype=mu.dtype)[first : first + mu.shape[0]]  # fmt: skip
     return mu + torch.exp(0.5 * logvar) * eps
 
 

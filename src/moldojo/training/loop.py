@@ -28,9 +28,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+import multiprocessing as mp
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,14 +41,15 @@ import torch
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 from torch import Tensor, nn
 
+from moldojo import distributed
 from moldojo.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from moldojo.config import Config, Size
 from moldojo.errors import CheckpointError, ConfigError
-from moldojo.models.vae import KLSchedule
+from moldojo.models.vae import KLSchedule, noise_rows
 from moldojo.progress import progress_bar
 
-__all__ = ["RUN_FILES", "Task", "TrainConfig", "TrainSummary", "fit", "old_run_files",
-           "plot_curves"]  # fmt: skip
+__all__ = ["RUN_FILES", "STREAM_ABOVE", "Task", "TrainConfig", "TrainSummary", "fit",
+           "old_run_files", "plot_curves"]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,11 @@ log = logging.getLogger(__name__)
 RUN_FILES: tuple[str, ...] = (
     "config.toml", "metrics.jsonl", "model.pt", "curves.png", "checkpoints/last.pt",
 )  # fmt: skip
+
+
+#: Training sets larger than this are streamed when ``TrainConfig.stream`` is None (moses-mini's
+#: 50,000 molecules are not, MOSES train's 1.58 million are).
+STREAM_ABOVE = 200_000
 
 
 class TrainConfig(Config):
@@ -69,7 +76,11 @@ class TrainConfig(Config):
         kl: the KL weight schedule (:class:`~moldojo.models.vae.KLSchedule`).
         valid_molecules: validation molecules reconstructed after every epoch.
         valid_samples: molecules sampled from the prior after every epoch, for validity.
-        jobs: worker processes for data preparation.
+        jobs: worker processes for data preparation (and, streamed, for building batches).
+        stream: build the training records batch by batch, in ``jobs`` DataLoader worker
+            processes, from the SMILES as read, instead of all of them up front: memory then
+            does not grow with the data set (models that can: ``--model hier``). None: when the
+            training data holds more than :data:`STREAM_ABOVE` molecules.
         checkpoint_minutes: within an epoch, write ``checkpoints/last.pt`` when this many
             minutes have passed since the last one (0: off), so that a crash loses little.
         checkpoint_steps: within an epoch, write it every this many steps as well (0: off).
@@ -84,22 +95,28 @@ class TrainConfig(Config):
     valid_molecules: NonNegativeInt = 500
     valid_samples: NonNegativeInt = 500
     jobs: PositiveInt = 2
+    stream: bool | None = None
     checkpoint_minutes: NonNegativeFloat = 5.0
     checkpoint_steps: NonNegativeInt = 0
 
 
 class Task(Protocol):
-    """What the loop needs from a model."""
+    """What the loop needs from a model. A task may also set ``batch_workers``: DataLoader
+    worker processes that call :meth:`batch` a few batches ahead (when building a batch is
+    real work, as with streamed records); 0 or absent builds them in the loop's process."""
 
     model: nn.Module
     model_kind: str
     num_train: int
 
     def batch(self, indices: np.ndarray) -> Any:
-        """The training batch of molecules ``indices`` (with a ``.to(device)`` method)."""
+        """The training batch of molecules ``indices``: a ``.to(device)`` method, and its
+        molecule count as ``num_molecules`` (or ``graph.num_graphs``), which may be fewer than
+        ``indices`` when some have no record."""
 
     def loss(self, batch: Any, beta: float, generator: torch.Generator) -> dict[str, Tensor]:
-        """``{"loss": scalar to minimise, ...parts and accuracies}`` on one batch."""
+        """``{"loss": mean over the batch's molecules, ...parts and accuracies}``."""
+
 
     def validate(self) -> dict[str, float]:
         """Validation metrics, e.g. reconstruction and validity (model in eval mode)."""
@@ -161,12 +178,19 @@ def fit(
         CheckpointError: ``resume`` and there is nothing to resume from.
     """
     run_dir = Path(run_dir)
+    here = distributed.world()
     run_dir.mkdir(parents=True, exist_ok=True)
     last = run_dir / "checkpoints" / "last.pt"
     metrics_path = run_dir / "metrics.jsonl"
-    _remove_stale_temporaries(run_dir)
+    if here.main:
+        _remove_stale_temporaries(run_dir)
     model = task.model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    # Several processes: PyTorch's DistributedDataParallel averages the gradients. Some
+    # parameters get none (the last gated GCN layer's edge stream feeds nothing): it finds them.
+    trainer = _LossModule(task)
+    if here.distributed:
+        trainer = nn.parallel.DistributedDataParallel(trainer, find_unused_parameters=True)
     step, epoch, batch_in_epoch, valid = 0, 0, 0, {}
     if resume:
         if not last.exists():
@@ -179,21 +203,26 @@ def fit(
         epoch = int(saved.extra.get("epoch", 0))
         batch_in_epoch = int(saved.extra.get("batch_in_epoch", 0))
         valid = dict(saved.extra.get("valid", {}))
-        _truncate_metrics(metrics_path, step)
+        if here.main:
+            _truncate_metrics(metrics_path, step)
         log.info("resuming at epoch %d, step %d", epoch + 1, step)
-    elif metrics_path.exists():
+    elif metrics_path.exists() and here.main:
         metrics_path.unlink()
+    distributed.barrier()  # every process has read the checkpoint before process 0 writes one
 
     generator = torch.Generator(device=device)
     num_batches = math.ceil(task.num_train / config.batch_size)
     started = time.monotonic()
-    train_seconds, molecules = 0.0, 0
+    train_seconds, molecules, skipped = 0.0, 0, 0
     stopped = "done"
 
     saved_at = time.monotonic()  # when checkpoints/last.pt was last written
 
     def save(final: bool) -> None:
         nonlocal saved_at
+        saved_at = time.monotonic()
+        if not here.main:
+            return
         metrics.flush()  # every row up to this step is on disk before the checkpoint says so
         extra = {"epoch": epoch, "batch_in_epoch": batch_in_epoch, "valid": valid}
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
@@ -207,7 +236,6 @@ def fit(
                 model_kind=task.model_kind, config=run_config, state_dict=state,
                 vocabulary=task.vocabulary(), step=step, extra=extra,
             ))  # fmt: skip
-        saved_at = time.monotonic()
 
     def checkpoint_due() -> bool:
         """A checkpoint within the epoch (its end writes one anyway)."""
@@ -219,62 +247,79 @@ def fit(
         minutes = config.checkpoint_minutes
         return bool(minutes) and time.monotonic() - saved_at >= 60 * minutes
 
-    with metrics_path.open("a") as metrics:
+    with metrics_path.open("a") if here.main else open(os.devnull, "w") as metrics:
         while epoch < config.epochs and stopped == "done":
             lr = config.lr * config.lr_decay**epoch
             for group in optimizer.param_groups:
                 group["lr"] = lr
             order = np.random.default_rng([seed, epoch]).permutation(task.num_train)
-            bar = progress_bar(num_batches, f"epoch {epoch + 1}/{config.epochs}", progress)
+            bar = progress_bar(num_batches, f"epoch {epoch + 1}/{config.epochs}",
+                               progress if here.main else False)  # fmt: skip
             bar.update(batch_in_epoch)
             model.train()
-            while batch_in_epoch < num_batches:
-                if max_minutes is not None and time.monotonic() - started > 60 * max_minutes:
+            batches = _batches(task, order, config.batch_size, batch_in_epoch, here)
+            tick = time.perf_counter()
+            for rows, first, batch in batches:
+                over = max_minutes is not None and time.monotonic() - started > 60 * max_minutes
+                if distributed.broadcast_flag(over):  # process 0 decides for all
                     stopped = "budget"
                     break
-                tick = time.perf_counter()
-                rows = order[
-                    batch_in_epoch * config.batch_size : (batch_in_epoch + 1) * config.batch_size
-                ]
-                batch = task.batch(rows).to(device)
+                batch = batch.to(device)
                 beta = config.kl(step)
                 # mod 2**64: torch takes 64-bit seeds, --seed goes up to 2**63-1
                 generator.manual_seed((seed * 1_000_003 + step) % 2**64)
-                parts = task.loss(batch, beta, generator)
+                with noise_rows(first, len(rows)):
+                    parts = trainer(batch, beta, generator)
+                local = _batch_size(batch)
+                total = distributed.all_reduce_sum(local)
                 optimizer.zero_grad(set_to_none=True)
-                parts["loss"].backward()
+                # The loss is a mean over this process's molecules; scaled so that the average
+                # over processes is the mean over the global batch, as with one process.
+                (parts["loss"] * (here.size * local / max(total, 1))).backward()
                 grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
                 optimizer.step()
                 seconds = time.perf_counter() - tick
                 train_seconds += seconds
-                molecules += len(rows)
+                molecules += total
+                skipped += len(rows) - total
                 step += 1
                 batch_in_epoch += 1
+                values = distributed.all_reduce_mean(
+                    {k: v.detach().item() for k, v in parts.items()}, local
+                )
                 row = {"kind": "train", "step": step, "epoch": epoch + 1, "beta": beta, "lr": lr,
-                       "grad_norm": float(grad_norm), "seconds": seconds}  # fmt: skip
-                row.update({k: v.detach().item() for k, v in parts.items()})
+                       "grad_norm": float(grad_norm), "seconds": seconds, **values}  # fmt: skip
                 metrics.write(json.dumps(row) + "\n")
                 shown = {k: f"{row[k]:.3g}" for k in ("loss", "kl", "accuracy") if k in row}
                 bar.set_postfix(shown, refresh=False)
                 bar.update(1)
                 if checkpoint_due():
                     save(final=False)
+                tick = time.perf_counter()
+            batches.close()
             bar.close()
             if batch_in_epoch == num_batches:
                 epoch, batch_in_epoch = epoch + 1, 0
-            model.eval()
-            valid = task.validate()
-            model.train()
-            row = {"kind": "valid", "step": step, "epoch": epoch, **valid,
-                   "peak_rss_mb": _peak_rss_mb()}  # fmt: skip
-            metrics.write(json.dumps(row) + "\n")
-            metrics.flush()
-            log.info("epoch %d: %s", epoch, ", ".join(f"{k} {v:.4g}" for k, v in valid.items()))
-            if on_epoch is not None:
-                on_epoch(epoch, valid)
-            save(final=False)
-            plot_curves(metrics_path, run_dir / "curves.png")
+            if skipped:
+                log.warning("%d training molecules so far left out of their batches (no motif "
+                            "tree in the vocabulary, or not parsed)", skipped)  # fmt: skip
+            if here.main:
+                model.eval()
+                valid = task.validate()
+                model.train()
+                row = {"kind": "valid", "step": step, "epoch": epoch, **valid,
+                       "peak_rss_mb": _peak_rss_mb()}  # fmt: skip
+                metrics.write(json.dumps(row) + "\n")
+                metrics.flush()
+                log.info("epoch %d: %s", epoch,
+                         ", ".join(f"{k} {v:.4g}" for k, v in valid.items()))  # fmt: skip
+                if on_epoch is not None:
+                    on_epoch(epoch, valid)
+                save(final=False)
+                plot_curves(metrics_path, run_dir / "curves.png")
+            distributed.barrier()  # the others wait for process 0's validation
         save(final=True)
+    distributed.barrier()
     model.eval()
     return TrainSummary(
         steps=step,
@@ -284,6 +329,67 @@ def fit(
         stopped=stopped,
         valid=valid,
     )
+
+
+class _LossModule(nn.Module):
+    """The task's loss as a module's ``forward``, the call DistributedDataParallel wraps (its
+    gradient averaging is prepared in ``forward``)."""
+
+    def __init__(self, task: Task) -> None:
+        super().__init__()
+        self.task = task
+        self.model = task.model  # registers the parameters
+
+    def forward(self, batch: Any, beta: float, generator: torch.Generator) -> dict[str, Tensor]:
+        return self.task.loss(batch, beta, generator)
+
+
+def _batch_size(batch: Any) -> int:
+    """Molecules in a batch: its ``num_molecules``, else its ``graph``'s ``num_graphs``."""
+    size = getattr(batch, "num_molecules", None)
+    return int(size) if size is not None else int(batch.graph.num_graphs)
+
+
+class _EpochBatches(torch.utils.data.Dataset):
+    """Batch ``b`` of an epoch: ``(global rows, first row of this process, batch)``; what the
+    DataLoader's workers build when the task streams its records."""
+
+    def __init__(self, task: Task, order: np.ndarray, batch_size: int,
+                 here: distributed.World) -> None:  # fmt: skip
+        self.task, self.order, self.batch_size, self.here = task, order, batch_size, here
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.order) / self.batch_size)
+
+    def __getitem__(self, b: int) -> tuple[np.ndarray, int, Any]:
+        rows = self.order[b * self.batch_size : (b + 1) * self.batch_size]
+        mine = distributed.shard(rows, self.here)
+        first = int(sum(len(r) for r in np.array_split(rows, self.here.size)[: self.here.rank]))
+        return rows, first, self.task.batch(mine)
+
+
+def _identity(item: Any) -> Any:
+    return item
+
+
+def _batches(
+    task: Task, order: np.ndarray, batch_size: int, start: int, here: distributed.World
+) -> Generator[tuple[np.ndarray, int, Any], None, None]:
+    """The epoch's batches from ``start`` on: built here, or by ``task.batch_workers``
+    DataLoader worker processes, a few batches ahead, when the task streams its records."""
+    epoch = _EpochBatches(task, order, batch_size, here)
+    which = range(start, len(epoch))
+    workers = int(getattr(task, "batch_workers", 0))
+    if workers <= 0:
+        for b in which:
+            yield epoch[b]
+        return
+    context = "fork" if "fork" in mp.get_all_start_methods() else None
+    loader = torch.utils.data.DataLoader(
+        epoch, batch_size=None, sampler=list(which), num_workers=workers,
+        collate_fn=_identity, multiprocessing_context=context, prefetch_factor=4,
+    )  # fmt: skip
+    yield from loader
 
 
 def old_run_files(run_dir: Path, overwrite: bool) -> list[str]:

@@ -18,8 +18,9 @@ import numpy as np
 import torch
 from pydantic import Field, create_model, field_validator
 
+from moldojo import distributed
 from moldojo.checkpoint import Checkpoint, load_checkpoint, upgrade_run_config
-from moldojo.chem import GraphConfig
+from moldojo.chem import GraphConfig, canonical_smiles, parse_smiles
 from moldojo.chem.vocab import MotifVocabulary
 from moldojo.config import (
     Config,
@@ -30,13 +31,14 @@ from moldojo.config import (
     load_config,
     replace_config,
 )
-from moldojo.data import DATASETS, load_dataset
+from moldojo.data import DATASETS, SmilesList, load_dataset, read_smiles
 from moldojo.data.sources import resolve_one
-from moldojo.errors import CheckpointError, ConfigError, DatasetError
-from moldojo.models.registry import kinds, model_kind
+from moldojo.errors import CheckpointError, ConfigError, DatasetError, InvalidSmilesError
+from moldojo.models.registry import ModelKind, kinds, model_kind
 from moldojo.models.task import TrainingInputs, VocabularyConfig
 from moldojo.training.loop import (
     RUN_FILES,
+    STREAM_ABOVE,
     TrainConfig,
     TrainSummary,
     fit,
@@ -162,6 +164,7 @@ def train(
     """
     run_dir = Path(run_dir)
     kind = model_kind(config.model)
+    here, device = distributed.setup(device)
     if resume and overwrite:
         raise ConfigError("--resume continues the run, --overwrite replaces it: give one of them")
     if resume:
@@ -176,11 +179,16 @@ def train(
     if config.valid:
         resolve_one(config.valid)
         valid_spec = config.valid
-    train_set = load_dataset(train_spec, config=graph_config, jobs=config.train.jobs,
-                             progress=progress)  # fmt: skip
-    if valid_spec is not None:
-        valid_smiles = load_dataset(valid_spec, config=graph_config, jobs=config.train.jobs,
-                                    progress=progress).smiles  # fmt: skip
+    stream = _streamed(config, kind, train_spec)
+    with distributed.rank_zero_first():  # process 0 featurises and caches, the others read
+        train_set = stream or load_dataset(train_spec, config=graph_config,
+                                           jobs=config.train.jobs, progress=progress)  # fmt: skip
+        valid_set = None
+        if valid_spec is not None:
+            valid_set = read_smiles(valid_spec) if stream else load_dataset(
+                valid_spec, config=graph_config, jobs=config.train.jobs, progress=progress)
+    if valid_set is not None:
+        valid_smiles = valid_set.smiles
         train_rows = np.arange(len(train_set))
     else:
         held = min(_HELD_OUT, len(train_set) // 10)
@@ -190,21 +198,30 @@ def train(
     if len(train_rows) == 0:
         raise DatasetError(f"{config.data}: no training molecules left")
     valid_rows = np.random.default_rng(config.seed).permutation(len(valid_smiles))
-    valid_smiles = [valid_smiles[i] for i in np.sort(valid_rows[: config.train.valid_molecules])]
+    if stream:  # read, not featurised: the first valid_molecules that parse, canonical
+        valid_smiles = _first_parsed([valid_smiles[i] for i in valid_rows], graph_config,
+                                     config.train.valid_molecules)  # fmt: skip
+    else:
+        valid_smiles = [valid_smiles[i]
+                        for i in np.sort(valid_rows[: config.train.valid_molecules])]  # fmt: skip
     saved = checkpoint.vocabulary if resume else None
     task = kind.training_task(TrainingInputs(
         config=getattr(config, kind.section), vocabulary=config.vocabulary, dataset=train_set,
         rows=train_rows, valid_smiles=valid_smiles, saved_vocabulary=saved,
         graph_config=graph_config, source=config.data, seed=config.seed, jobs=config.train.jobs,
         valid_samples=config.train.valid_samples, device=device, progress=progress,
+        stream=stream is not None,
     ))  # fmt: skip
-    if not resume and old_files:
-        log.info("%s: replacing the run there (--overwrite)", run_dir)
-        for name in reversed(old_files):  # last.pt first: never a checkpoint without config
-            (run_dir / name).unlink(missing_ok=True)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = dump_config(config, temporary_path(run_dir / "config.toml"))
-    os.replace(tmp, run_dir / "config.toml")  # never torn, even by a kill mid-write
+    distributed.barrier()  # every process has checked the run directory before it changes
+    if here.main:
+        if not resume and old_files:
+            log.info("%s: replacing the run there (--overwrite)", run_dir)
+            for name in reversed(old_files):  # last.pt first: never a checkpoint without config
+                (run_dir / name).unlink(missing_ok=True)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        tmp = dump_config(config, temporary_path(run_dir / "config.toml"))
+        os.replace(tmp, run_dir / "config.toml")  # never torn, even by a kill mid-write
+    distributed.barrier()
     return fit(
         task, config.train, run_dir, run_config=config_to_dict(config), seed=config.seed,
         device=device, max_minutes=max_minutes, resume=resume, progress=progress,
@@ -274,6 +291,43 @@ def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[f"{prefix}{key}"] = value
     return out
+
+
+def _streamed(config: RunSettings, kind: ModelKind, train_spec: str) -> SmilesList | None:
+    """The training molecules as read, when the run streams them (``train.stream``; None: more
+    than :data:`~moldojo.training.loop.STREAM_ABOVE` of them), else None.
+
+    Raises:
+        ConfigError: ``train.stream = true`` for a model kind that cannot stream.
+    """
+    wanted = config.train.stream
+    if not kind.streams:
+        if wanted:
+            streaming = [k for k in kinds() if model_kind(k).streams]
+            raise ConfigError(f"train.stream: --model {kind.name} prepares its training data up "
+                              f"front; models that stream: {', '.join(streaming)}")  # fmt: skip
+        return None
+    if wanted is False:
+        return None
+    smiles = read_smiles(train_spec)
+    if wanted or len(smiles) > STREAM_ABOVE:
+        log.info("%s: %d records, streamed (read now, parsed batch by batch)", smiles.name,
+                 len(smiles))  # fmt: skip
+        return smiles
+    return None
+
+
+def _first_parsed(smiles: list[str], graph_config: GraphConfig, count: int) -> list[str]:
+    """Canonical SMILES of the first ``count`` of ``smiles`` that parse."""
+    found = []
+    for text in smiles:
+        if len(found) == count:
+            break
+        try:
+            found.append(canonical_smiles(parse_smiles(text, graph_config)))
+        except InvalidSmilesError:
+            continue
+    return found
 
 
 def _splits(data: str) -> tuple[str, str | None]:

@@ -1,18 +1,22 @@
 """The hierarchical model's training task: the vocabulary of the training molecules is built once
-and read back from the cache, equal to a fresh one, and a damaged cache file costs only time."""
+and read back from the cache, equal to a fresh one, and a damaged cache file costs only time;
+streamed records build the same batches as prepared ones."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 
 import moldojo.models.hier.task as task_module
-from hier_helpers import MOLECULES
+from hier_helpers import MOLECULES, SMALL, make_task
 from moldojo.chem.graph import GraphConfig
 from moldojo.chem.vocab import build_vocabulary
 from moldojo.data.dataset import cache_dir
-from moldojo.models.hier.task import cached_vocabulary
+from moldojo.models.hier.task import StreamedRecords, cached_vocabulary
 
 
 @pytest.fixture
@@ -59,3 +63,20 @@ def test_a_damaged_cache_file_is_built_again(
     again = cached_vocabulary(MOLECULES, 1, GraphConfig())
     assert again == first and len(builds) == 2
     assert "ignoring the unreadable cached vocabulary" in caplog.text
+
+
+def test_streamed_records_build_the_batches_the_prepared_records_do() -> None:
+    task = make_task(MOLECULES)
+    streamed = StreamedRecords(MOLECULES, task.generator.tables, GraphConfig(), SMALL)
+    rows = np.array([5, 0, 3])
+    prepared, built = task.batch(rows), streamed.batch(rows)
+    for field in fields(prepared):
+        a, b = getattr(prepared, field.name), getattr(built, field.name)
+        assert torch.equal(a, b) if isinstance(a, torch.Tensor) else a == b, field.name
+
+    # A molecule without a tree is left out of its batch; a batch left empty takes the next
+    # molecules that have one.
+    odd = StreamedRecords([*MOLECULES, "not a smiles", "C1CC"], task.generator.tables,
+                          GraphConfig(), SMALL)  # fmt: skip
+    assert odd.batch(np.array([0, 8, 9])).num_molecules == 1
+    assert odd.batch(np.array([8, 9])).num_molecules == 1  # wrapped round to molecule 0

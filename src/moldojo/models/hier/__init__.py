@@ -41,4 +41,5 @@ KIND = ModelKind(
     generator=HierGenerator,
     training_task=training_task,
     description="hierarchical motif VAE (atoms, attachment configurations, motifs)",
+    streams=True,
 )

@@ -35,7 +35,7 @@ from moldojo.models.hier.tables import MotifTables
 from moldojo.models.vae import tempered_softmax
 from moldojo.parallel import pmap
 
-__all__ = ["HierGenerator", "build_hier", "make_records", "to_batch"]
+__all__ = ["HierGenerator", "build_hier", "make_records", "record_of", "to_batch"]
 
 
 def build_hier(config: HierConfig, tables: MotifTables) -> HierVAE:
@@ -64,8 +64,16 @@ def _set_worker_state(
 
 
 def _record(smiles: str) -> dict[str, np.ndarray] | str:
-    """One molecule's record, or the reason it has none."""
-    tables, graph_config = _WORKER["tables"], _WORKER["graph"]
+    """One molecule's record in a worker of :func:`make_records`."""
+    return record_of(smiles, _WORKER["tables"], _WORKER["graph"], _WORKER["edges"],
+                     _WORKER["radius"])  # fmt: skip
+
+
+def record_of(
+    smiles: str, tables: MotifTables, graph_config: GraphConfig, edges: str, radius: int
+) -> dict[str, np.ndarray] | str:
+    """One molecule's record (canonical tree), or the reason it has none: ``"invalid_input"``
+    or ``"unknown_motif"``."""
     try:
         mol = parse_smiles(smiles, graph_config)
         mol = Chem.MolFromSmiles(Chem.MolToSmiles(mol))  # canonical atom order: canonical tree
@@ -74,7 +82,7 @@ def _record(smiles: str) -> dict[str, np.ndarray] | str:
         return "invalid_input"
     if tree.unknown:
         return "unknown_motif"
-    record = tree_record(tree, tables, _WORKER["edges"], _WORKER["radius"])
+    record = tree_record(tree, tables, edges, radius)
     return "unknown_motif" if record is None else record
 
 

@@ -16,23 +16,35 @@ import os
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from moldojo import distributed
 from moldojo._version import __version__
 from moldojo.chem.graph import GraphConfig
 from moldojo.chem.vocab import DECOMPOSITION_VERSION, MotifVocabulary, build_vocabulary
 from moldojo.data.dataset import cache_dir
 from moldojo.errors import DatasetError, VocabularyError
-from moldojo.models.hier.generator import HierGenerator, build_hier, make_records, to_batch
+from moldojo.models.hier.config import HierConfig
+from moldojo.models.hier.generator import (
+    HierGenerator,
+    build_hier,
+    make_records,
+    record_of,
+    to_batch,
+)
 from moldojo.models.hier.network import HierBatch
 from moldojo.models.hier.records import RecordPack
 from moldojo.models.hier.tables import MotifTables
 from moldojo.models.task import GeneratorTask, TrainingInputs
 
-__all__ = ["HierTask", "cached_vocabulary", "training_task"]
+__all__ = ["HierTask", "StreamedRecords", "cached_vocabulary", "training_task"]
 
 log = logging.getLogger(__name__)
+
+_EMPTY_BATCH_TRIES = 1000  # molecules tried to fill a batch whose own molecules all failed
+_SIZE_SAMPLE = 5000  # streamed: molecules whose trees are built up front for the largest tree
 
 
 class HierTask(GeneratorTask):
@@ -41,15 +53,59 @@ class HierTask(GeneratorTask):
     Args:
         generator: the model with its motif vocabulary (a fresh one to train from scratch).
         train: the training molecules' records
-            (:func:`~moldojo.models.hier.generator.make_records`).
+            (:func:`~moldojo.models.hier.generator.make_records`), or the molecules as
+            :class:`StreamedRecords` whose records the loop's workers build batch by batch.
         valid_smiles, valid_samples, seed: as :class:`GeneratorTask`.
+        batch_workers: DataLoader worker processes building batches (streamed records).
     """
 
     generator: HierGenerator
-    train: RecordPack
+    train: RecordPack | StreamedRecords
+
+    def __init__(self, *args: Any, batch_workers: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.batch_workers = batch_workers
 
     def batch(self, indices: np.ndarray) -> HierBatch:
+        if isinstance(self.train, StreamedRecords):
+            return self.train.batch(indices)
         return to_batch(self.train, indices, self.generator.tables)
+
+
+class StreamedRecords:
+    """The training molecules as SMILES, each batch's records built when the batch is: memory
+    does not grow with the data set, and the work is spread over the loop's DataLoader workers.
+
+    A molecule without a record (unparsable, or a motif outside the vocabulary) is left out of
+    its batch; a batch left empty takes the next molecules of the data set that have one.
+    """
+
+    def __init__(self, smiles: Sequence[str], tables: MotifTables, graph_config: GraphConfig,
+                 config: HierConfig) -> None:  # fmt: skip
+        self.smiles = smiles
+        self.tables = tables
+        self.graph_config = graph_config
+        self.edges, self.radius = config.motif_edges, config.radius
+
+    def __len__(self) -> int:
+        return len(self.smiles)
+
+    def record(self, i: int) -> dict[str, np.ndarray] | str:
+        return record_of(self.smiles[i], self.tables, self.graph_config, self.edges, self.radius)
+
+    def batch(self, indices: np.ndarray) -> HierBatch:
+        kept = [r for r in map(self.record, indices) if not isinstance(r, str)]
+        start = int(indices[-1]) + 1 if len(indices) else 0
+        for k in range(min(len(self), _EMPTY_BATCH_TRIES)):
+            if kept:
+                break
+            record = self.record((start + k) % len(self))
+            if not isinstance(record, str):
+                kept.append(record)
+        if not kept:
+            raise DatasetError(f"none of {_EMPTY_BATCH_TRIES} training molecules in a row has a "
+                               "motif tree in the vocabulary")  # fmt: skip
+        return to_batch(RecordPack(kept), np.arange(len(kept)), self.tables)
 
 
 def training_task(inputs: TrainingInputs) -> HierTask:
@@ -63,28 +119,42 @@ def training_task(inputs: TrainingInputs) -> HierTask:
         vocab = MotifVocabulary.read(settings.path).filter(settings.min_count)
         tables = MotifTables.from_vocabulary(vocab)
     else:
-        vocab = cached_vocabulary(smiles, settings.min_count, inputs.graph_config,
-                                  source=inputs.source, jobs=inputs.jobs)  # fmt: skip
+        with distributed.rank_zero_first():  # built once, by process 0; the others read it
+            vocab = cached_vocabulary(smiles, settings.min_count, inputs.graph_config,
+                                      source=inputs.source, jobs=inputs.jobs)  # fmt: skip
         tables = MotifTables.from_vocabulary(vocab)
-    records = make_records(smiles, tables, inputs.graph_config, inputs.config, jobs=inputs.jobs,
+    if inputs.stream:  # the trees of a sample now, for its largest tree and a first count
+        rows = np.random.default_rng(inputs.seed).permutation(len(smiles))[:_SIZE_SAMPLE]
+        sample = [smiles[i] for i in np.sort(rows)]
+    else:
+        sample = smiles
+    records = make_records(sample, tables, inputs.graph_config, inputs.config, jobs=inputs.jobs,
                            progress=inputs.progress)  # fmt: skip
     kept = [r for r in records if not isinstance(r, str)]
     dropped = Counter(r for r in records if isinstance(r, str))
     if dropped:
-        log.warning("%d training molecules left out: %s", dropped.total(),
+        where = f" (of a sample of {len(sample)}; streamed)" if inputs.stream else ""
+        log.warning("%d training molecules left out%s: %s", dropped.total(), where,
                     ", ".join(f"{k} {v}" for k, v in dropped.most_common()))  # fmt: skip
     if not kept:
         raise DatasetError(f"{inputs.source}: no training molecule has a motif tree")
     if not saved:
         tables = MotifTables(tables.motifs, tables.configs,
                              max(len(r["motif_id"]) for r in kept))  # fmt: skip
-    log.info("%d training molecules, %d motifs, %d configurations, %d validation molecules",
-             len(kept), tables.num_motifs, tables.num_configs,
-             len(inputs.valid_smiles))  # fmt: skip
+    if inputs.stream:
+        train: RecordPack | StreamedRecords = StreamedRecords(
+            smiles, tables, inputs.graph_config, inputs.config)
+        kept_count = len(smiles)
+    else:
+        train, kept_count = RecordPack(kept), len(kept)
+    log.info("%d training molecules%s, %d motifs, %d configurations, %d validation molecules",
+             kept_count, " (streamed)" if inputs.stream else "", tables.num_motifs,
+             tables.num_configs, len(inputs.valid_smiles))  # fmt: skip
     model = build_hier(inputs.config, tables).to(inputs.device)
     generator = HierGenerator(model, tables, inputs.graph_config)
-    return HierTask(generator, RecordPack(kept), inputs.valid_smiles,
-                    valid_samples=inputs.valid_samples, seed=inputs.seed)  # fmt: skip
+    return HierTask(generator, train, inputs.valid_smiles, valid_samples=inputs.valid_samples,
+                    seed=inputs.seed,
+                    batch_workers=inputs.jobs if inputs.stream else 0)  # fmt: skip
 
 
 def cached_vocabulary(
