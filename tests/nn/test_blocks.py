@@ -243,3 +243,20 @@ def test_encoder_refuses_missing_edge_features() -> None:
     encoder = GNNEncoder("gated-gcn", 6, 16, 2, edge_dim=3)
     with pytest.raises(ValueError, match="edge_attr is None"):
         encoder(molecules().replace(edge_attr=None))
+
+
+@pytest.mark.parametrize("norm_order", ["post", "pre"])
+def test_a_trimmed_block_computes_the_first_rows_and_edges_of_the_full_one(
+    norm_order: str,
+) -> None:
+    torch.manual_seed(0)
+    block = ResidualBlock(GatedGCNConv(DIM, DIM, edge_dim=DIM), dim=DIM, norm="layer",
+                          norm_order=norm_order)  # fmt: skip
+    x, e = torch.randn(10, DIM), torch.randn(30, DIM)
+    # edges into nodes 0..3 first: the targets a trimmed layer updates
+    edge_index = torch.stack([torch.randint(0, 10, (30,)), torch.randint(0, 4, (30,))])
+    full_h, full_e = block(x, edge_index, e)
+    h, e_out = block(x, edge_index, e, num_targets=4, num_edges=12)
+    torch.testing.assert_close(h, full_h[:4])
+    torch.testing.assert_close(e_out, full_e[:12])
+    assert block(x, edge_index, e, num_targets=4, num_edges=0)[1] is None

@@ -142,25 +142,41 @@ class ResidualBlock(nn.Module):
                 module.reset_parameters()
 
     def forward(
-        self, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None
+        self,
+        x: Tensor,
+        edge_index: Tensor,
+        edge_attr: Tensor | None = None,
+        *,
+        num_targets: int | None = None,
+        num_edges: int | None = None,
     ) -> tuple[Tensor, Tensor | None]:
-        """One residual update; see the class docstring for the equations and shapes."""
-        if self.norm_order == "pre":
+        """One residual update; see the class docstring for the equations and shapes.
+
+        ``num_targets`` and ``num_edges`` trim the update, for a convolution that takes
+        ``num_targets`` (:class:`~moldojo.nn.conv.GatedGCNConv`): only the first ``num_targets``
+        nodes (holding every edge's target) and the first ``num_edges`` edge states are
+        computed and returned (``num_edges=0``: no edge state, None).
+        """
+        trim = {} if num_targets is None else {"num_targets": num_targets}
+        skip_x = x if num_targets is None else x[:num_targets]
+        prenorm = self.norm_order == "pre"
+        if prenorm:
             h = self.act(self.norm(x))
             e = self.act(self.edge_norm(edge_attr)) if self.updates_edges else edge_attr
-            out = self.conv(h, edge_index, e)
-            if self.updates_edges:
-                h, e = out
-                return self.skip(x) + self.dropout(h), self.edge_skip(edge_attr) + self.dropout(e)
-            return self.skip(x) + self.dropout(out), edge_attr
-
-        out = self.conv(x, edge_index, edge_attr)
-        if self.updates_edges:
-            h, e = out
-            h = self.skip(x) + self.dropout(self.act(self.norm(h)))
-            e = self.edge_skip(edge_attr) + self.dropout(self.act(self.edge_norm(e)))
-            return h, e
-        return self.skip(x) + self.dropout(self.act(self.norm(out))), edge_attr
+            out = self.conv(h, edge_index, e, **trim)
+        else:
+            out = self.conv(x, edge_index, edge_attr, **trim)
+        if not self.updates_edges:
+            branch = out if prenorm else self.act(self.norm(out))
+            return self.skip(skip_x) + self.dropout(branch), edge_attr
+        h, e_hat = out
+        h = self.skip(skip_x) + self.dropout(h if prenorm else self.act(self.norm(h)))
+        if num_edges == 0:
+            return h, None
+        if num_edges is not None:
+            edge_attr, e_hat = edge_attr[:num_edges], e_hat[:num_edges]
+        e_branch = e_hat if prenorm else self.act(self.edge_norm(e_hat))
+        return h, self.edge_skip(edge_attr) + self.dropout(e_branch)
 
     def extra_repr(self) -> str:
         edges = f", edge_dim={self.edge_dim}" if self.updates_edges else ""

@@ -36,11 +36,20 @@ the model small for vocabularies of thousands of motifs.
 
 **Training** is teacher-forced on the depth-first order: all events of all molecules of a batch
 at once (one pass per network), losses summed per molecule and averaged over the batch.
+
+Training reads the decoder networks' states at a few rows only (the top motif of each event, the
+atoms of each candidate pair; the root, for the encoder's MotifMPN with ``readout="root"``), so
+those networks are *trimmed layer by layer* (:class:`LayerPlan`, as PyTorch Geometric's
+``trim_to_layer``): each layer computes only the rows and edges that a later layer or a target
+reads. The losses and gradients are those of the untrimmed networks (``HierVAE.trim = False``);
+on moses-mini batches of 128 it halves the decoder AtomMPN's time and takes a fifth off a
+training step on one CPU core.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -49,10 +58,19 @@ from moldojo.models.hier.config import HierConfig
 from moldojo.models.vae import gaussian_kl, reparameterize
 from moldojo.nn.batch import GraphBatch
 from moldojo.nn.blocks import EncoderOutput, GNNEncoder, ResidualBlock
+from moldojo.nn.conv.gated_gcn import GatedGCNConv
 from moldojo.nn.registry import LAYERS, build_layer
 from moldojo.nn.scatter import scatter_max, scatter_mean, scatter_sum
 
-__all__ = ["BOND_ORDERS", "HierBatch", "HierVAE", "MLP", "scatter_log_softmax"]
+__all__ = [
+    "BOND_ORDERS",
+    "HierBatch",
+    "HierVAE",
+    "LayerPlan",
+    "MLP",
+    "layer_plan",
+    "scatter_log_softmax",
+]
 
 #: Bond orders of the atom graphs (Kekule): single, double, triple.
 BOND_ORDERS = 3
@@ -187,6 +205,81 @@ def _graph(x: Tensor, src: Tensor, dst: Tensor, edge_attr: Tensor) -> GraphBatch
                       edge_attr=torch.cat([edge_attr, edge_attr]))  # fmt: skip
 
 
+class LayerPlan(NamedTuple):
+    """Which rows and edges each layer of an ``L``-layer network computes when its output is read
+    only at some *target* rows (layer-wise trimming, as PyTorch Geometric's ``trim_to_layer``).
+
+    Layer ``l`` (``1 .. L``) only needs the states of the rows within ``k = L - l`` hops of a
+    target, hence the edges into those rows (their sources lie within ``k + 1`` hops, the rows
+    layer ``l - 1`` produced); a layer that updates edge states only needs those of the edges
+    the next layer reads, into rows within ``k - 1`` hops, and none after the last layer. Rows
+    are renumbered nearest the targets first and edges by the hop of their target, so that
+    every layer works on prefixes (slices, not masks). Build with :func:`layer_plan`.
+
+    Attributes:
+        node: ``[n_L]`` the input rows kept (within ``L`` hops of a target), in the new order.
+        edge: ``[m_{L-1}]`` the directed edges kept (target within ``L - 1`` hops), in order.
+        edge_index: ``[2, m_{L-1}]`` those edges, in the new row numbering.
+        nodes: ``(n_0, .., n_L)``; the rows within ``k`` hops are the first ``n_k``.
+        edges: ``(m_0, .., m_{L-1})``; the edges into rows within ``k`` hops are the first
+            ``m_k``.
+        position: ``[N]`` the new row of every input row (below ``n_0`` for a target).
+    """
+
+    node: Tensor
+    edge: Tensor
+    edge_index: Tensor
+    nodes: tuple[int, ...]
+    edges: tuple[int, ...]
+    position: Tensor
+
+
+def layer_plan(edge_index: Tensor, num_nodes: int, targets: Tensor, num_layers: int) -> LayerPlan:
+    """The :class:`LayerPlan` of a ``num_layers``-layer network over ``edge_index [2, E]``
+    (``num_nodes`` rows, both directions of every undirected edge listed) read at the rows
+    ``targets [T]`` (repeats allowed)."""
+    src, dst = edge_index[0], edge_index[1]
+    far = num_layers + 1  # "more than num_layers hops": rows and edges left out
+    hop = torch.full((num_nodes,), far, dtype=torch.long, device=edge_index.device)
+    hop[targets] = 0
+    for _ in range(num_layers):  # Bellman-Ford rounds: hop[i] = min(hop[i], hop[j] + 1), j -> i
+        hop = hop.scatter_reduce(0, dst, hop[src] + 1, reduce="amin")  # stays <= far
+    edge_hop = hop[dst]
+    counts = torch.stack(
+        [torch.bincount(hop, minlength=far + 1), torch.bincount(edge_hop, minlength=far + 1)]
+    )
+    counts = counts[:, :far].cumsum(1).tolist()  # one read from the device for every prefix
+    nodes, edges = tuple(counts[0]), tuple(counts[1][:num_layers])
+    order = torch.argsort(hop, stable=True)
+    edge = torch.argsort(edge_hop, stable=True)[: edges[-1]]
+    position = torch.empty_like(order)
+    position[order] = torch.arange(num_nodes, device=order.device)
+    return LayerPlan(node=order[: nodes[-1]], edge=edge, edge_index=position[edge_index[:, edge]],
+                     nodes=nodes, edges=edges, position=position)  # fmt: skip
+
+
+def _trimmable(net: nn.Module) -> bool:
+    """Whether :func:`_trimmed_states` computes ``net``: gated GCN blocks (whose convolution
+    takes ``num_targets``), not with batch normalisation (whose statistics are over every row)."""
+    return isinstance(net, GNNEncoder) and all(
+        isinstance(b.conv, GatedGCNConv) and not isinstance(b.norm, nn.BatchNorm1d)
+        for b in net.blocks
+    )
+
+
+def _trimmed_states(net: GNNEncoder, batch: GraphBatch, targets: Tensor) -> Tensor:
+    """``net(batch).x[targets]``, computing each layer only where a target reads it."""
+    plan = layer_plan(batch.edge_index, batch.num_nodes, targets, net.num_layers)
+    h = net.node_embedding(batch.x[plan.node])  # (n_L, D)
+    e = net.edge_embedding(batch.edge_attr[plan.edge])  # (m_{L-1}, D)
+    for i, block in enumerate(net.blocks):
+        k = net.num_layers - 1 - i  # this layer's output: rows within k hops
+        index = plan.edge_index[:, : plan.edges[k]]  # e: the states of exactly these edges
+        h, e = block(h, index, e, num_targets=plan.nodes[k],
+                     num_edges=plan.edges[k - 1] if k else 0)  # fmt: skip
+    return net.final_norm(h)[plan.position[targets]]
+
+
 class HierVAE(nn.Module):
     """The hierarchical motif VAE (module docstring).
 
@@ -195,6 +288,11 @@ class HierVAE(nn.Module):
         num_motifs: ``M`` motif types.
         config_motif: ``[C]`` the motif of each configuration (configurations grouped by motif).
         atom_dim: atom feature size (type one-hot + :data:`ATOM_FEATURES_EXTRA`).
+
+    Attributes:
+        trim: whether networks read at a few rows only compute what those rows need
+            (:class:`LayerPlan`; never with ``norm="batch"``, whose statistics are over every
+            row). False runs every layer on every row: the same values, slower.
     """
 
     def __init__(self, config: HierConfig, num_motifs: int, config_motif: list[int],
@@ -230,6 +328,15 @@ class HierVAE(nn.Module):
         self.motif_head = MLP(zd + d, d, d)
         self.config_head = MLP(zd + 2 * d, d, d)
         self.pair_head = MLP(zd + 3 * d, d, 1)
+        self.trim = True
+
+    def _states(self, net: nn.Module, batch: GraphBatch, targets: Tensor | None) -> Tensor:
+        """``net``'s node states at rows ``targets`` (all rows when None), trimmed when it can."""
+        if targets is None:
+            return net(batch).x
+        if self.trim and _trimmable(net):
+            return _trimmed_states(net, batch, targets)
+        return net(batch).x[targets]
 
     # -- encoder ---------------------------------------------------------------------------------
 
@@ -250,24 +357,29 @@ class HierVAE(nn.Module):
         ones = torch.ones(int(tree.sum()), 1, device=x.device)
         h = self.attachment_mpn(_graph(x, b.edge_src[tree], b.edge_dst[tree], ones)).x
         x = self.motif_embedding(b.motif_id) + h
-        h = self.motif_mpn(_graph(x, b.edge_src, b.edge_dst, self._distance(b.edge_dist))).x
+        graph = _graph(x, b.edge_src, b.edge_dst, self._distance(b.edge_dist))
         if self.config.readout == "root":
-            state = h[b.root]
+            state = self._states(self.motif_mpn, graph, b.root)
         else:
-            state = scatter_mean(h, b.motif_id_mol, b.num_molecules)
+            state = scatter_mean(self.motif_mpn(graph).x, b.motif_id_mol, b.num_molecules)
         return self.to_mu(state), self.to_logvar(state)
 
     # -- decoder pieces (shared by training and decoding) ----------------------------------------
 
-    def tree_states(self, z_rows: Tensor, motif: Tensor, config: Tensor, src: Tensor,
-                    dst: Tensor, dist: Tensor) -> Tensor:  # fmt: skip
-        """Decoder MotifMPN over partial trees; ``z_rows`` is ``z`` of each node's molecule."""
+    def tree_states(self, z_rows: Tensor, motif: Tensor, config: Tensor, src: Tensor, dst: Tensor,
+                    dist: Tensor, targets: Tensor | None = None) -> Tensor:  # fmt: skip
+        """Decoder MotifMPN over partial trees; ``z_rows`` is ``z`` of each node's molecule.
+        Returns ``[P, hidden_dim]``, or ``[T, hidden_dim]``: the rows ``targets [T]`` only."""
         x = self.motif_embedding(motif) + self.config_embedding(config) + self.z_to_tree(z_rows)
-        return self.decoder_motif_mpn(_graph(x, src, dst, self._distance(dist))).x
+        return self._states(self.decoder_motif_mpn, _graph(x, src, dst, self._distance(dist)),
+                            targets)  # fmt: skip
 
-    def atom_states(self, x: Tensor, src: Tensor, dst: Tensor, order: Tensor) -> Tensor:
-        """Decoder AtomMPN over partial molecules and configuration graphs."""
-        return self.decoder_atom_mpn(_graph(x, src, dst, self._bond(order))).x
+    def atom_states(self, x: Tensor, src: Tensor, dst: Tensor, order: Tensor,
+                    targets: Tensor | None = None) -> Tensor:  # fmt: skip
+        """Decoder AtomMPN over partial molecules and configuration graphs. Returns
+        ``[D, hidden_dim]``, or ``[T, hidden_dim]``: the rows ``targets [T]`` only."""
+        return self._states(self.decoder_atom_mpn, _graph(x, src, dst, self._bond(order)),
+                            targets)  # fmt: skip
 
     def stop_logits(self, z: Tensor, h_top: Tensor) -> Tensor:
         return self.stop_head(torch.cat([z, h_top], dim=1)).squeeze(1)
@@ -298,18 +410,21 @@ class HierVAE(nn.Module):
         z = reparameterize(mu, logvar, generator)
         n = b.num_molecules
 
-        # partial trees -> the top motif's state at every event
-        h_tree = self.tree_states(z[b.pt_node_mol], b.motif_id[b.pt_node], b.config_id[b.pt_node],
-                                  b.pt_src, b.pt_dst, b.pt_dist)  # fmt: skip
+        # partial trees -> the top motif's state at every event, and at every child event
+        num_events = b.ev_top.shape[0]
+        h_top = self.tree_states(z[b.pt_node_mol], b.motif_id[b.pt_node], b.config_id[b.pt_node],
+                                 b.pt_src, b.pt_dst, b.pt_dist,
+                                 targets=torch.cat([b.ev_top, b.ce_top]))  # fmt: skip
+        h_top, h_parent = h_top[:num_events], h_top[num_events:]
         ev_mol = b.pt_node_mol[b.ev_top]
-        stop = self.stop_logits(z[ev_mol], h_tree[b.ev_top])
+        stop = self.stop_logits(z[ev_mol], h_top)
         pop = b.ev_pop.float()
         stop_loss = nn.functional.binary_cross_entropy_with_logits(stop, pop, reduction="sum")
 
         # motif of the root (h_top = 0) and of every child
         ce_mol = b.ce_top_mol
         z_q = torch.cat([z, z[ce_mol]])
-        h_q = torch.cat([torch.zeros_like(h_tree[:n]), h_tree[b.ce_top]])
+        h_q = torch.cat([h_parent.new_zeros(n, h_parent.shape[1]), h_parent])
         target = torch.cat([b.root, b.ce_child])
         motif = b.motif_id[target]
         logits = self.motif_logits(z_q, h_q)
@@ -324,14 +439,16 @@ class HierVAE(nn.Module):
         config_right = (config_hit & (cand == b.config_id[target][row])).sum()
 
         # attachment pair
-        h_atoms = self.atom_states(b.dec_x, b.dec_src, b.dec_dst, b.dec_order)
+        num_pairs = b.pair_event.shape[0]
+        rows = torch.cat([b.pair_parent, b.pair_child_row])
+        h_atoms = self.atom_states(b.dec_x, b.dec_src, b.dec_dst, b.dec_order, targets=rows)
         event = b.pair_event
-        pair = self.pair_scores(z[ce_mol[event]], h_tree[b.ce_top[event]],
-                                h_atoms[b.pair_parent], h_atoms[b.pair_child_row])  # fmt: skip
-        num_events = b.ce_top.shape[0]
-        log_pair = scatter_log_softmax(pair, event, num_events)
+        pair = self.pair_scores(z[ce_mol[event]], h_parent[event], h_atoms[:num_pairs],
+                                h_atoms[num_pairs:])  # fmt: skip
+        num_children = b.ce_top.shape[0]
+        log_pair = scatter_log_softmax(pair, event, num_children)
         pair_loss = -log_pair[b.pair_label].sum()
-        pair_best = scatter_max(pair, event, num_events)[event] == pair
+        pair_best = scatter_max(pair, event, num_children)[event] == pair
         pair_right = (pair_best & b.pair_label).sum()
 
         kl = gaussian_kl(mu, logvar).sum()
@@ -347,6 +464,6 @@ class HierVAE(nn.Module):
                 "stop_acc": ((stop > 0).float() == pop).float().mean(),
                 "motif_acc": (logits.argmax(dim=1) == motif).float().mean(),
                 "config_acc": config_right.float() / len(target),
-                "pair_acc": pair_right.float() / max(num_events, 1),
+                "pair_acc": pair_right.float() / max(num_children, 1),
             }
         return {"loss": loss, **return_parts}
