@@ -8,9 +8,10 @@ PART is one of:
 * ``step``: ``moldojo train --model hier`` (default configuration, batch 128) on the first
   ``--molecules`` of moses-mini train, one epoch, one core and one thread, with the code of
   ``--before`` (its ``src/``, exported by ``git archive``) and with this checkout's, in turn
-  (``--repeats`` times each, A B A B ...). Training molecules per second from ``metrics.jsonl``
-  (step seconds, batch building included, steps after the 3rd), and the largest relative
-  difference between the two codes' losses, step by step.
+  (``--repeats`` times each, A B A B ...), and with this checkout's in bfloat16
+  (``train.precision``). Training molecules per second from ``metrics.jsonl`` (step seconds,
+  batch building included, steps after the 3rd), and the largest relative difference between
+  each code's losses and the code before's, step by step.
 * ``processes``: the same training with one process and with ``torchrun --nproc-per-node 2``
   (one thread each, the same global batch): molecules per second of the whole run.
 * ``moses``: ``moldojo train --model hier --data moses --max-minutes M`` under
@@ -87,28 +88,35 @@ def step(args: argparse.Namespace) -> dict:
                              capture_output=True).stdout  # fmt: skip
     subprocess.run(["tar", "-x", "-C", str(before)], input=archive, check=True)
     data = _data(tmp, args.molecules)
-    codes = {"before": before / "src", "after": ROOT / "src"}
+    codes = {"before": (before / "src", ()), "after": (ROOT / "src", ()),
+             "after-bf16": (ROOT / "src", ("--set", "train.precision=bfloat16"))}  # fmt: skip
     speed: dict[str, list[float]] = {k: [] for k in codes}
     losses: dict[str, np.ndarray] = {}
     for _ in range(args.repeats):
-        for name, src in codes.items():
+        for name, (src, extra) in codes.items():
             out = tmp / f"run-{name}"
-            _train(src, data, out, tmp / f"cache-{name}")
+            _train(src, data, out, tmp / f"cache-{name}", extra=extra)
             rate, loss = _step_figures(out)
             speed[name].append(rate)
             losses[name] = loss
-    diff = float(np.max(np.abs(losses["after"] - losses["before"]) / np.abs(losses["before"])))
-    b, a = np.median(speed["before"]), np.median(speed["after"])
+
+    def rel_diff(name: str) -> float:
+        return float(np.max(np.abs(losses[name] - losses["before"]) / np.abs(losses["before"])))
+
+    b = np.median(speed["before"])
     print(f"\n{args.molecules} moses-mini molecules, batch 128, one core, one thread, "
-          f"{args.repeats} runs each, medians\n")
-    print("| code | training molecules/s | runs |\n|---|---:|---|")
-    for name, value in ((f"before ({args.before})", b), ("after", a)):
-        runs = ", ".join(f"{x:.0f}" for x in speed[name.split()[0]])
-        print(f"| {name} | {value:.0f} | {runs} |")
-    print(f"\nafter / before: {a / b:.2f}x; largest relative loss difference over "
-          f"{len(losses['after'])} steps: {diff:.2e}")
-    return {"before": speed["before"], "after": speed["after"], "ratio": a / b,
-            "loss_max_rel_diff": diff, "steps": len(losses["after"])}  # fmt: skip
+          f"{args.repeats} runs each, medians; losses compared step by step with the code "
+          f"before ({len(losses['after'])} steps)\n")
+    print("| code | training molecules/s | runs | / before | largest relative loss difference "
+          "|\n|---|---:|---|---:|---:|")
+    figures = {}
+    for name in codes:
+        value = np.median(speed[name])
+        runs = ", ".join(f"{x:.0f}" for x in speed[name])
+        label = f"before ({args.before})" if name == "before" else name
+        print(f"| {label} | {value:.0f} | {runs} | {value / b:.2f}x | {rel_diff(name):.1e} |")
+        figures[name] = {"runs": speed[name], "ratio": value / b, "loss_diff": rel_diff(name)}
+    return figures
 
 
 def processes(args: argparse.Namespace) -> dict:
@@ -186,9 +194,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=2.0)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    print(f"<!-- {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"{time.strftime('%Y-%m-%d')} -->")
-    figures = PARTS[args.part](args)
+    import torch
+
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
+    print(f"machine: {machine}; {time.strftime('%Y-%m-%d %H:%M')}")
+    figures = {"machine": machine, args.part: PARTS[args.part](args)}
     if args.json is not None:
         args.json.write_text(json.dumps(figures, indent=1) + "\n")
 

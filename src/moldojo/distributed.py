@@ -110,7 +110,7 @@ def setup(device: str) -> tuple[World, str]:
     if not dist.is_initialized():
         dist.init_process_group("nccl" if cuda else "gloo", timeout=TIMEOUT)
     if not here.main:
-        logging.getLogger("moldojo").setLevel(logging.WARNING)  # one process speaks
+        logging.getLogger("moldojo").setLevel(logging.ERROR)  # one process speaks
     log.info("process group: %d processes (%s)", here.size, "nccl" if cuda else "gloo")
     return world(), device
 

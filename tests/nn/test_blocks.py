@@ -259,4 +259,4 @@ def test_a_trimmed_block_computes_the_first_rows_and_edges_of_the_full_one(
     h, e_out = block(x, edge_index, e, num_targets=4, num_edges=12)
     torch.testing.assert_close(h, full_h[:4])
     torch.testing.assert_close(e_out, full_e[:12])
-    assert block(x, edge_index, e, num_targets=4, num_edges=0)[1] is None
+    assert block(x, edge_index, e, num_targets=4, num_edges=0)[1].shape == (0, DIM)

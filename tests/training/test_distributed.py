@@ -73,9 +73,9 @@ def test_two_processes_follow_the_single_process_loss_curve(tmp_path: Path, kind
     overrides = [f"model={kind}", f"data={data}", *SETTINGS, *TINY[kind]]
     # Given one process trained two epochs
     _run(1, [*overrides, "train.epochs=2"], tmp_path / "one")
-    # When two processes train the first epoch (hier: streamed, batches built by a DataLoader
-    # worker of each process) and one process resumes for the second
-    streamed = ["train.stream=true"] if kind == "hier" else []
+    # When two processes train the first epoch (streamed: batches built by a DataLoader worker
+    # of each process) and one process resumes for the second
+    streamed = ["train.stream=true"]
     _run(2, [*overrides, *streamed, "train.epochs=1"], tmp_path / "two")
     _run(1, [*overrides, *streamed, "train.epochs=2"], tmp_path / "two", resume=True)
     # Then every step's loss (the global batch's, logged by process 0) is the same

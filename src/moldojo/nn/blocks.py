@@ -155,7 +155,7 @@ class ResidualBlock(nn.Module):
         ``num_targets`` and ``num_edges`` trim the update, for a convolution that takes
         ``num_targets`` (:class:`~moldojo.nn.conv.GatedGCNConv`): only the first ``num_targets``
         nodes (holding every edge's target) and the first ``num_edges`` edge states are
-        computed and returned (``num_edges=0``: no edge state, None).
+        computed and returned (``num_edges=0`` after a network's last layer).
         """
         trim = {} if num_targets is None else {"num_targets": num_targets}
         skip_x = x if num_targets is None else x[:num_targets]
@@ -171,8 +171,6 @@ class ResidualBlock(nn.Module):
             return self.skip(skip_x) + self.dropout(branch), edge_attr
         h, e_hat = out
         h = self.skip(skip_x) + self.dropout(h if prenorm else self.act(self.norm(h)))
-        if num_edges == 0:
-            return h, None
         if num_edges is not None:
             edge_attr, e_hat = edge_attr[:num_edges], e_hat[:num_edges]
         e_branch = e_hat if prenorm else self.act(self.edge_norm(e_hat))

@@ -60,7 +60,7 @@ _HELD_OUT = 1000  # validation molecules split off a training file that has no v
 RESUMABLE: tuple[str, ...] = (
     "train.epochs", "train.lr", "train.lr_decay", "train.clip_norm", "train.kl",
     "train.valid_molecules", "train.valid_samples", "train.jobs", "train.checkpoint_minutes",
-    "train.checkpoint_steps",
+    "train.checkpoint_steps", "train.precision",
 )  # fmt: skip
 
 
@@ -181,11 +181,13 @@ def train(
         valid_spec = config.valid
     stream = _streamed(config, kind, train_spec)
     with distributed.rank_zero_first():  # process 0 featurises and caches, the others read
-        train_set = stream or load_dataset(train_spec, config=graph_config,
-                                           jobs=config.train.jobs, progress=progress)  # fmt: skip
-        valid_set = None
-        if valid_spec is not None:
-            valid_set = read_smiles(valid_spec) if stream else load_dataset(
+        if stream is not None:
+            train_set = stream
+            valid_set = None if valid_spec is None else read_smiles(valid_spec)
+        else:
+            train_set = load_dataset(train_spec, config=graph_config, jobs=config.train.jobs,
+                                     progress=progress)  # fmt: skip
+            valid_set = None if valid_spec is None else load_dataset(
                 valid_spec, config=graph_config, jobs=config.train.jobs, progress=progress)
     if valid_set is not None:
         valid_smiles = valid_set.smiles
@@ -198,7 +200,7 @@ def train(
     if len(train_rows) == 0:
         raise DatasetError(f"{config.data}: no training molecules left")
     valid_rows = np.random.default_rng(config.seed).permutation(len(valid_smiles))
-    if stream:  # read, not featurised: the first valid_molecules that parse, canonical
+    if stream is not None:  # read, not featurised: the first valid_molecules that parse
         valid_smiles = _first_parsed([valid_smiles[i] for i in valid_rows], graph_config,
                                      config.train.valid_molecules)  # fmt: skip
     else:

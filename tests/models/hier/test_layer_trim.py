@@ -29,7 +29,7 @@ def loss_and_grads(hier: HierTask, trim: bool) -> tuple[dict, dict, dict]:
     model = hier.model.train()
     model.trim = trim
     model.zero_grad()
-    batch = hier.batch(np.arange(len(MOLECULES)))
+    batch = hier.batch(np.arange(hier.num_train))
     out = model.loss(batch, 0.3, torch.Generator().manual_seed(0))
     out["loss"].backward()
     grads = {n: None if p.grad is None else p.grad.clone() for n, p in model.named_parameters()}
@@ -118,3 +118,13 @@ def test_trimmed_states_equal_the_full_network_at_the_targets(num_layers: int) -
     full = net(batch).x[targets]
     # Then the targets' states agree
     assert torch.allclose(cut, full, rtol=1e-5, atol=1e-6)
+
+
+def test_a_batch_of_one_motif_molecules_has_no_tree_edges_to_trim() -> None:
+    # Given molecules of a single motif each: partial trees without a single edge
+    single = make_task(["CCO", "c1ccccc1", "CC(=O)O"], DEEP)
+    # When one training step runs trimmed and untrimmed, then the losses are the same
+    full, _, _ = loss_and_grads(single, trim=False)
+    cut, _, _ = loss_and_grads(single, trim=True)
+    for key, value in full.items():
+        assert torch.allclose(cut[key], value, rtol=1e-5, atol=1e-6), key

@@ -37,4 +37,5 @@ KIND = ModelKind(
     generator=TwoStepGenerator,
     training_task=training_task,
     description="one-shot graph VAE with the two-step decoder (bag of atoms, then bonds)",
+    streams=True,
 )
