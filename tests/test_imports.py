@@ -17,7 +17,8 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "moldojo"
 
 LAYERS: list[set[str]] = [
-    {"_version", "_json", "errors", "config", "checkpoint", "parallel", "progress"},
+    {"_version", "_json", "errors", "config", "checkpoint", "parallel", "progress",
+     "distributed"},
     {"chem"},
     {"data"},
     {"nn"},
