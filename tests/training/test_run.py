@@ -8,10 +8,17 @@ from pathlib import Path
 import pytest
 
 from moldojo.config import dump_config, load_config
-from moldojo.errors import ConfigError
+from moldojo.errors import ConfigError, DatasetError
 from moldojo.models.registry import model_kind
 from moldojo.training.loop import TrainConfig
-from moldojo.training.run import RESUMABLE, RunConfig, _streamed, load_run_config, with_epochs
+from moldojo.training.run import (
+    RESUMABLE,
+    RunConfig,
+    _streamed,
+    load_run_config,
+    train,
+    with_epochs,
+)
 
 
 def test_run_config_round_trips_through_toml(tmp_path: Path) -> None:
@@ -60,3 +67,15 @@ def test_streaming_is_refused_for_a_model_that_prepares_its_data_up_front() -> N
         _streamed(config, up_front, "qm9:train")
     # by size when not set: moses-mini's 50,000 molecules are prepared up front
     assert _streamed(load_run_config(None, []), model_kind("hier"), "moses-mini:train") is None
+
+
+@pytest.mark.parametrize("kind", ["hier", "two-step"])
+def test_streamed_data_without_a_molecule_that_parses_is_a_clear_error(
+    tmp_path: Path, kind: str
+) -> None:
+    data = tmp_path / "bad.smi"
+    data.write_text("not_a_smiles\nC1CC\n")
+    config = load_run_config(None, [f"model={kind}", f"data={data}", "train.stream=true"])
+    with pytest.raises(DatasetError, match="bad.smi: no|bad.smi: none"):
+        train(config, tmp_path / "run")
+    assert not (tmp_path / "run").exists()

@@ -122,6 +122,9 @@ def training_task(inputs: TrainingInputs) -> HierTask:
         with distributed.rank_zero_first():  # built once, by process 0; the others read it
             vocab = cached_vocabulary(smiles, settings.min_count, inputs.graph_config,
                                       source=inputs.source, jobs=inputs.jobs)  # fmt: skip
+        if not vocab.motifs:  # streamed data is parsed here first: none of it may
+            raise DatasetError(f"{inputs.source}: no training molecule has a motif tree "
+                               "(none parses, or none is seen min_count times)")  # fmt: skip
         tables = MotifTables.from_vocabulary(vocab)
     if inputs.stream:  # the trees of a sample now, for its largest tree and a first count
         rows = np.random.default_rng(inputs.seed).permutation(len(smiles))[:_SIZE_SAMPLE]
