@@ -56,7 +56,8 @@ _HELD_OUT = 1000  # validation molecules split off a training file that has no v
 #: The settings a resumed run may change: how long and how fast it trains, what it measures, how
 #: often it saves. The others made the weights and the position in the epoch that the checkpoint
 #: holds: the model kind and its section, ``vocabulary``, ``data``, ``valid`` and ``seed`` (which
-#: molecules are trained on, in which order), ``train.batch_size`` (the position in the epoch).
+#: molecules are trained on, in which order), ``train.batch_size`` (the position in the epoch),
+#: ``train.stream`` (which molecules a batch holds).
 RESUMABLE: tuple[str, ...] = (
     "train.epochs", "train.lr", "train.lr_decay", "train.clip_norm", "train.kl",
     "train.valid_molecules", "train.valid_samples", "train.jobs", "train.checkpoint_minutes",
@@ -271,8 +272,9 @@ def check_resume(config: RunSettings, run_dir: str | Path) -> Checkpoint:
                 f"cannot resume {run_dir} with {key} = {new!r}: the run was trained with "
                 f"{key} = {old!r}. A resumed run may change only --epochs, --max-minutes and "
                 f"train.{{{allowed}}}; the [{section}] and [vocabulary] sections, data, valid, "
-                "seed and train.batch_size are the run's. Leave out that --set, --data or --seed "
-                "(or restore config.toml), or train a new run elsewhere (another --out)"
+                "seed, train.batch_size and train.stream are the run's. Leave out that --set, "
+                "--data or --seed (or restore config.toml), or train a new run elsewhere "
+                "(another --out)"
             )
     return checkpoint
 
