@@ -11,9 +11,9 @@ never imported here).
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Sized
+from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -25,9 +25,13 @@ from moldojo.chem import GraphConfig
 from moldojo.chem.smiles import quiet_rdkit
 from moldojo.config import Config
 from moldojo.data import MolDataset, SmilesList
+from moldojo.errors import DatasetError
 from moldojo.models.generator import Generator
 
-__all__ = ["GeneratorTask", "TrainingInputs", "VocabularyConfig", "stereo_blind"]
+__all__ = ["EMPTY_BATCH_TRIES", "GeneratorTask", "TrainingInputs", "VocabularyConfig",
+           "records_of_batch", "stereo_blind"]  # fmt: skip
+
+T = TypeVar("T")
 
 
 class VocabularyConfig(Config):
@@ -88,6 +92,32 @@ class TrainingInputs:
     def smiles(self) -> list[str]:
         """The training molecules' SMILES."""
         return [self.dataset.smiles[i] for i in self.rows]
+
+
+#: Molecules tried to fill a streamed batch whose own molecules all failed.
+EMPTY_BATCH_TRIES = 1000
+
+
+def records_of_batch(build: Callable[[int], T | None], indices: np.ndarray, size: int,
+                     what: str) -> list[T]:  # fmt: skip
+    """``build(i)`` for the molecules ``indices`` of a streamed data set of ``size`` that have a
+    record (``build`` returns None for one that has not); a batch left empty takes the next
+    molecules, wrapping round, that have one, so that no step is empty.
+
+    Raises:
+        DatasetError: none of :data:`EMPTY_BATCH_TRIES` molecules in a row has ``what``.
+    """
+    kept = [r for r in map(build, indices) if r is not None]
+    start = int(indices[-1]) + 1 if len(indices) else 0
+    for k in range(min(size, EMPTY_BATCH_TRIES)):
+        if kept:
+            break
+        record = build((start + k) % size)
+        if record is not None:
+            kept.append(record)
+    if not kept:
+        raise DatasetError(f"none of {EMPTY_BATCH_TRIES} training molecules in a row has {what}")
+    return kept
 
 
 def stereo_blind(smiles: str) -> str | None:

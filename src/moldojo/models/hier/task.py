@@ -37,13 +37,12 @@ from moldojo.models.hier.generator import (
 from moldojo.models.hier.network import HierBatch
 from moldojo.models.hier.records import RecordPack
 from moldojo.models.hier.tables import MotifTables
-from moldojo.models.task import GeneratorTask, TrainingInputs
+from moldojo.models.task import GeneratorTask, TrainingInputs, records_of_batch
 
 __all__ = ["HierTask", "StreamedRecords", "cached_vocabulary", "training_task"]
 
 log = logging.getLogger(__name__)
 
-_EMPTY_BATCH_TRIES = 1000  # molecules tried to fill a batch whose own molecules all failed
 _SIZE_SAMPLE = 5000  # streamed: molecules whose trees are built up front for the largest tree
 
 
@@ -90,21 +89,13 @@ class StreamedRecords:
     def __len__(self) -> int:
         return len(self.smiles)
 
-    def record(self, i: int) -> dict[str, np.ndarray] | str:
-        return record_of(self.smiles[i], self.tables, self.graph_config, self.edges, self.radius)
+    def record(self, i: int) -> dict[str, np.ndarray] | None:
+        """Molecule ``i``'s record, or None when it has none."""
+        record = record_of(self.smiles[i], self.tables, self.graph_config, self.edges, self.radius)
+        return None if isinstance(record, str) else record
 
     def batch(self, indices: np.ndarray) -> HierBatch:
-        kept = [r for r in map(self.record, indices) if not isinstance(r, str)]
-        start = int(indices[-1]) + 1 if len(indices) else 0
-        for k in range(min(len(self), _EMPTY_BATCH_TRIES)):
-            if kept:
-                break
-            record = self.record((start + k) % len(self))
-            if not isinstance(record, str):
-                kept.append(record)
-        if not kept:
-            raise DatasetError(f"none of {_EMPTY_BATCH_TRIES} training molecules in a row has a "
-                               "motif tree in the vocabulary")  # fmt: skip
+        kept = records_of_batch(self.record, indices, len(self), "a motif tree in the vocabulary")
         return to_batch(RecordPack(kept), np.arange(len(kept)), self.tables)
 
 

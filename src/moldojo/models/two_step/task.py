@@ -12,7 +12,7 @@ from moldojo.chem import GraphConfig, MolGraph, mol_to_graph, parse_smiles
 from moldojo.data.features import featurize_batch, ranges
 from moldojo.data.packed import PackedGraphs
 from moldojo.errors import DatasetError, InvalidMoleculeError, InvalidSmilesError
-from moldojo.models.task import GeneratorTask, TrainingInputs
+from moldojo.models.task import GeneratorTask, TrainingInputs, records_of_batch
 from moldojo.models.two_step.atom_types import AtomTypes, OrderedGraphs, order_graphs, type_ranks
 from moldojo.models.two_step.generator import TwoStepGenerator, build_two_step
 from moldojo.models.two_step.network import TwoStepBatch
@@ -22,7 +22,6 @@ __all__ = ["StreamedGraphs", "TwoStepTask", "training_task", "two_step_batch"]
 
 log = logging.getLogger(__name__)
 
-_EMPTY_BATCH_TRIES = 1000  # molecules tried to fill a batch whose own molecules all failed
 _TYPE_SAMPLE = 20_000  # streamed: molecules whose atom types, counts and sizes size the model
 
 
@@ -100,17 +99,7 @@ class StreamedGraphs:
         return graph
 
     def batch(self, indices: np.ndarray) -> TwoStepBatch:
-        graphs = [g for g in map(self.graph, indices) if g is not None]
-        start = int(indices[-1]) + 1 if len(indices) else 0
-        for k in range(min(len(self), _EMPTY_BATCH_TRIES)):
-            if graphs:
-                break
-            graph = self.graph((start + k) % len(self))
-            if graph is not None:
-                graphs.append(graph)
-        if not graphs:
-            raise DatasetError(f"none of {_EMPTY_BATCH_TRIES} training molecules in a row has a "
-                               "graph of the model's atom types")  # fmt: skip
+        graphs = records_of_batch(self.graph, indices, len(self), "a graph of the model's types")
         ordered = order_graphs(PackedGraphs.from_graphs(graphs), self.generator.atom_types)
         rows = np.arange(len(ordered))
         return two_step_batch(ordered, type_ranks(ordered.graphs), rows, self.generator)
