@@ -37,10 +37,12 @@ __all__ = ["add_actions", "run_action"]
 ACTIONS = ("train", "predict", "eval", "find")
 
 
-def _model_argument(parser: argparse.ArgumentParser) -> None:
+def _model_and_graphs(parser: argparse.ArgumentParser) -> None:
+    """The arguments of the verbs that use a model on a graph file: ``[RUN] FILE.g6``."""
     parser.add_argument("model_path", nargs="?", default=None, metavar="RUN",
                         help="run directory or checkpoint of 'moldojo hamd train' "
                         "(default: the model shipped in the package)")  # fmt: skip
+    parser.add_argument("source", metavar="FILE.g6", help="graph6 file, one graph a line")
 
 
 def add_actions(actions: argparse._SubParsersAction, shared: object) -> None:
@@ -71,8 +73,7 @@ def add_actions(actions: argparse._SubParsersAction, shared: object) -> None:
         "Hamiltonian gets probability 0 (--network-only: the network's own answer).",
     )
     shared(predict)
-    _model_argument(predict)
-    predict.add_argument("source", metavar="FILE.g6", help="graph6 file, one graph a line")
+    _model_and_graphs(predict)
     predict.add_argument("--network-only", action="store_true",
                          help="the network's answer even where a certificate decides")
 
@@ -84,8 +85,7 @@ def add_actions(actions: argparse._SubParsersAction, shared: object) -> None:
         "the model's training graphs.",
     )
     shared(evaluate)
-    _model_argument(evaluate)
-    evaluate.add_argument("source", metavar="FILE.g6", help="graph6 file, one graph a line")
+    _model_and_graphs(evaluate)
     evaluate.add_argument("--labels", required=True, metavar="OUT.json",
                           help="its labels, from 'moldojo hamd solve'")  # fmt: skip
     evaluate.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
@@ -99,8 +99,7 @@ def add_actions(actions: argparse._SubParsersAction, shared: object) -> None:
         "and the cycle; every cycle is checked.",
     )
     shared(find)
-    _model_argument(find)
-    find.add_argument("source", metavar="FILE.g6", help="graph6 file, one graph a line")
+    _model_and_graphs(find)
     find.add_argument("--time-limit", type=non_negative_float, default=10.0, metavar="S",
                       help="seconds per graph, 0 for no limit (default 10)")  # fmt: skip
     find.add_argument("--order", choices=ORDERS, default="gnn+warnsdorff",
