@@ -93,7 +93,8 @@ class StreamedGraphs:
         if graph is None:
             return None
         types = self.generator.atom_types
-        ids = types.type_ids(PackedGraphs.from_graphs([graph]).atoms)
+        ids = types.type_ids({"atomic_num": graph.atomic_num, "num_hs": graph.num_hs,
+                              "formal_charge": graph.formal_charge})  # fmt: skip
         if (ids < 0).any() or np.bincount(ids).max() > types.max_count:
             return None
         return graph
