@@ -29,6 +29,7 @@ __all__ = ["FAMILIES", "ModelKind", "kinds", "model_kind"]
 FAMILIES: dict[str, str] = {
     "two-step": "moldojo.models.two_step",
     "hier": "moldojo.models.hier",
+    "atom": "moldojo.models.atom",
 }
 
 
