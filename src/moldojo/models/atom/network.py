@@ -50,7 +50,10 @@ from moldojo.nn.batch import GraphBatch
 from moldojo.nn.blocks import GNNEncoder
 from moldojo.nn.readout import Readout
 
-__all__ = ["AtomVAE", "DecodedAtoms"]
+__all__ = ["MAX_AGE", "AtomVAE", "DecodedAtoms"]
+
+#: Atoms added after a placed atom, as the decoder sees it: older ones share the last embedding.
+MAX_AGE = 16
 
 
 @dataclass(frozen=True)
@@ -116,11 +119,13 @@ class AtomVAE(nn.Module):
         self.to_logvar = nn.Linear(d, latent)
 
         self.type_embedding = nn.Embedding(self.num_types, d)
+        self.age_embedding = nn.Embedding(MAX_AGE + 1, d)
+        self.size_embedding = nn.Embedding(2 * max_atoms + 1, d)
         self.z_to_node = nn.Linear(latent, d)
         self.decoder = GNNEncoder(config.decoder_layer, d, d, config.decoder_layers,
                                   edge_dim=NUM_ORDERS, norm=norm)  # fmt: skip
         context = latent + 2 * d  # (z, u, g)
-        self.atom_mlp = _mlp(latent + d, d, self.num_types + 1)
+        self.atom_mlp = _mlp(latent + 2 * d, d, self.num_types + 1)
         self.stop_mlp = _mlp(context, d, 1)
         self.query = nn.Linear(context, d)  # NeighborMLP, split: the decision's part ...
         self.key = nn.Linear(d, d, bias=False)  # ... and each candidate's part
@@ -139,12 +144,13 @@ class AtomVAE(nn.Module):
 
     # ------------------------------------------------------------------------ the pieces
 
-    def _prefix_states(self, z: Tensor, node_type: Tensor, node_mol: Tensor, node_prefix: Tensor,
-                       edge_index: Tensor, edge_order: Tensor, num_prefixes: int
-                       ) -> tuple[Tensor, Tensor]:  # fmt: skip
+    def _prefix_states(self, z: Tensor, node_type: Tensor, node_age: Tensor, node_mol: Tensor,
+                       node_prefix: Tensor, edge_index: Tensor, edge_order: Tensor,
+                       num_prefixes: int) -> tuple[Tensor, Tensor]:  # fmt: skip
         """The decoder AtomMPN over partial molecules: ``h [Np, d]`` per node, and
         ``g [P + 1, d]`` their mean per prefix, row 0 the empty molecule (zeros)."""
-        x = self.type_embedding(node_type) + self.z_to_node(z)[node_mol]
+        x = (self.type_embedding(node_type) + self.age_embedding(node_age.clamp(max=MAX_AGE))
+             + self.z_to_node(z)[node_mol])  # fmt: skip
         edge_attr = F.one_hot(edge_order - 1, NUM_ORDERS).to(x.dtype)
         ptr = torch.zeros(num_prefixes + 1, dtype=torch.long, device=x.device)  # unused
         graph = GraphBatch(x=x, edge_index=edge_index, batch=node_prefix, ptr=ptr,
@@ -162,10 +168,11 @@ class AtomVAE(nn.Module):
         """Masked logits of every teacher-forced decision: atoms ``[Da, T + 1]``, neighbours
         ``[Dn, max_atoms + 1]`` (column 0 stop, ``j + 1`` atom ``j``), bonds ``[K, 3]``;
         ``-inf`` where a mask forbids."""
-        h, g = self._prefix_states(z, batch.node_type, batch.node_mol, batch.node_prefix,
-                                   batch.edge_index, batch.edge_order,
+        h, g = self._prefix_states(z, batch.node_type, batch.node_age, batch.node_mol,
+                                   batch.node_prefix, batch.edge_index, batch.edge_order,
                                    batch.prefix_ptr.numel() - 1)  # fmt: skip
-        atom = self.atom_mlp(torch.cat([z[batch.atom_mol], g[batch.atom_prefix + 1]], dim=-1))
+        atom = self.atom_mlp(torch.cat([z[batch.atom_mol], g[batch.atom_prefix + 1],
+                                        self.size_embedding(batch.atom_size)], dim=-1))
         atom = atom.masked_fill(~batch.atom_ok, float("-inf"))
 
         messages = self._bond_message(h[batch.bond_node], batch.bond_order)
@@ -234,11 +241,13 @@ class AtomVAE(nn.Module):
         active = torch.arange(num, device=device)
         bonds: list[Tensor] = []  # rows (molecule, s, d, order)
         too_large = torch.zeros(num, dtype=torch.bool, device=device)
+        floor = torch.zeros(num, dtype=torch.long, device=device)  # parent of the last atom
         for t in range(limit + 1):
             if active.numel() == 0:
                 break
             h, g = self._step_states(z, types, active, t, bonds)
-            logits = self.atom_mlp(torch.cat([z[active], g], dim=-1))
+            size = self.size_embedding(torch.full_like(active, t))
+            logits = self.atom_mlp(torch.cat([z[active], g, size], dim=-1))
             ok = torch.ones_like(logits, dtype=torch.bool)
             ok[:, -1] = t > 0
             if t == limit:
@@ -246,7 +255,9 @@ class AtomVAE(nn.Module):
                 too_large[active] = True
             elif constrained and t > 0:
                 room = self.capacity[types[active, :t]] - used[active, :t]
-                ok[:, :-1] = (room >= 1).any(1, keepdim=True) & (self.capacity >= 1)[None, :]
+                above = torch.arange(t, device=device)[None, :] >= floor[active, None]
+                free = ((room >= 1) & above).any(1, keepdim=True)
+                ok[:, :-1] = free & (self.capacity >= 1)[None, :]
             choice = chooser("atom", active, t, logits.masked_fill(~ok, float("-inf")))
             grow = choice < self.num_types
             active, choice, h, g = active[grow], choice[grow], h[grow], g[grow]
@@ -254,8 +265,8 @@ class AtomVAE(nn.Module):
                 break
             types[active, t] = choice
             if t > 0:
-                self._bond_new_atoms(z, types, used, active, choice, h, g, t, bonds, chooser,
-                                     constrained)  # fmt: skip
+                self._bond_new_atoms(z, types, used, floor, active, choice, h, g, t, bonds,
+                                     chooser, constrained)  # fmt: skip
         rows = torch.cat(bonds).cpu().tolist() if bonds else []
         per_mol: list[list[tuple[int, int, int]]] = [[] for _ in range(num)]
         for b, s, d, order in rows:
@@ -272,6 +283,7 @@ class AtomVAE(nn.Module):
         position = torch.full((z.shape[0],), -1, dtype=torch.long, device=z.device)
         position[active] = torch.arange(num, device=z.device)
         node_mol = active.repeat_interleave(t)
+        node_age = (t - 1 - torch.arange(t, device=z.device)).repeat(num)
         node_prefix = torch.arange(num, device=z.device).repeat_interleave(t)
         node_type = types[active, :t].reshape(-1)
         if bonds:
@@ -284,15 +296,18 @@ class AtomVAE(nn.Module):
         else:
             edge_index = torch.zeros((2, 0), dtype=torch.long, device=z.device)
             edge_order = torch.zeros(0, dtype=torch.long, device=z.device)
-        h, g = self._prefix_states(z, node_type, node_mol, node_prefix, edge_index, edge_order,
-                                   num)  # fmt: skip
+        h, g = self._prefix_states(z, node_type, node_age, node_mol, node_prefix, edge_index,
+                                   edge_order, num)  # fmt: skip
         return h.view(num, t, d), g[1:]
 
-    def _bond_new_atoms(self, z: Tensor, types: Tensor, used: Tensor, mols: Tensor,
-                        new_type: Tensor, h: Tensor, g: Tensor, t: int, bonds: list[Tensor],
-                        chooser: Chooser, constrained: bool) -> None:  # fmt: skip
-        """Choose the earlier neighbours and bond orders of atom ``t`` of molecules ``mols``."""
+    def _bond_new_atoms(self, z: Tensor, types: Tensor, used: Tensor, floor: Tensor,
+                        mols: Tensor, new_type: Tensor, h: Tensor, g: Tensor, t: int,
+                        bonds: list[Tensor], chooser: Chooser,
+                        constrained: bool) -> None:  # fmt: skip
+        """Choose the earlier neighbours and bond orders of atom ``t`` of molecules ``mols``, at
+        or after the floor (``floor``: the parent of the last atom, then of this one)."""
         num = mols.numel()
+        lowest = floor[mols]
         u = self.type_embedding(new_type)
         key = self.key(h)  # [A, t, d]
         prev = torch.full((num,), -1, dtype=torch.long, device=z.device)
@@ -306,7 +321,7 @@ class AtomVAE(nn.Module):
             context = torch.cat([z[mol], u[rows], g[rows]], dim=-1)
             stop = self.stop_mlp(context)
             cand = self.score(self.query(context)[:, None, :] + key[rows]).squeeze(-1)
-            ok = columns[None, :] > prev[rows, None]
+            ok = (columns[None, :] > prev[rows, None]) & (columns[None, :] >= lowest[rows, None])
             room_new = self.capacity[types[mol, t]] - used[mol, t]
             room = self.capacity[types[mol, :t]] - used[mol, :t]
             if constrained:
@@ -333,4 +348,6 @@ class AtomVAE(nn.Module):
             used[mol, j] += order
             used[mol, t] += order
             prev[rows] = j
+            if i == 0:
+                floor[mol] = j  # the first neighbour is the parent
             u = u.index_add(0, rows, self._bond_message(h_j, order))

@@ -14,7 +14,11 @@
   - before atom ``t`` (``t = 0 .. n``): its type, or stop (``n + 1`` decisions);
   - for atom ``t >= 1``: its earlier neighbours in ascending order, one decision each, then stop
     (``deg + 1`` decisions: stop is not allowed first, so the molecule stays connected, and each
-    neighbour must come after the previous one, so a set of neighbours has one sequence);
+    neighbour must come after the previous one, so a set of neighbours has one sequence). The
+    order also bounds them from below: an atom's first neighbour is its breadth-first parent,
+    parents never decrease, and an atom before the parent had all its neighbours placed when it
+    was expanded; so atom ``t``'s neighbours are all at or after atom ``t - 1``'s parent (the
+    *floor*), a structural mask like the ascending order;
   - for each of those bonds: its order, 1 to 3.
 
   :func:`collate` lays out every decision of every molecule of a batch at once (the partial
@@ -161,10 +165,12 @@ class AtomBatch:
     Attributes:
         graph: the encoder's input, the whole molecules.
         node_type, node_mol, node_prefix: ``[Np]`` prefix nodes: type, molecule, prefix.
+        node_age: ``[Np]`` atoms added after the node (0: the newest atom of its prefix).
         prefix_ptr: ``[P + 1]`` node offsets of the prefixes.
         edge_index, edge_order: ``[2, Ep]``, ``[Ep]`` the prefixes' bonds, both directions.
         atom_mol, atom_prefix, atom_target: ``[Da]`` atom decisions: molecule, the prefix it
             reads (-1: the empty molecule), the type or ``T`` (stop).
+        atom_size: ``[Da]`` atoms placed before the decision.
         atom_ok: ``[Da, T + 1]`` bool, the options valence masks allow.
         nb_mol, nb_prefix, nb_type: ``[Dn]`` neighbour decisions: molecule, prefix, the new
             atom's type.
@@ -173,7 +179,8 @@ class AtomBatch:
         nb_target: ``[Dn]`` 0 for stop, ``j + 1`` for earlier atom ``j``.
         nb_stop_ok: ``[Dn]`` bool, stop is allowed (not as the first decision).
         cand_dec, cand_node, cand_col: ``[R]`` candidate rows: decision, prefix node, column.
-        cand_ok: ``[R]`` bool, the candidate is allowed (ascending order, valence masks).
+        cand_ok: ``[R]`` bool, the candidate is allowed (ascending order, at or after the
+            floor, valence masks).
         bond_dec, bond_node, bond_order: ``[K]`` bonds: the neighbour decision that chose it,
             the prefix node of the earlier atom, the order (1-3).
         bond_ok: ``[K, 3]`` bool, the orders valence masks allow.
@@ -184,12 +191,14 @@ class AtomBatch:
     node_type: Tensor
     node_mol: Tensor
     node_prefix: Tensor
+    node_age: Tensor
     prefix_ptr: Tensor
     edge_index: Tensor
     edge_order: Tensor
     atom_mol: Tensor
     atom_prefix: Tensor
     atom_target: Tensor
+    atom_size: Tensor
     atom_ok: Tensor
     nb_mol: Tensor
     nb_prefix: Tensor
@@ -247,6 +256,12 @@ def collate(graphs: PackedGraphs, type_ids: np.ndarray, indices: np.ndarray,
     sort = np.lexsort((s, d, bmol))
     s, d, order, bmol = s[sort], d[sort], order[sort], bmol[sort]
     bond_atom = aptr[bmol] + d  # the later atom of each bond, batch numbering
+    deg = np.bincount(bond_atom, minlength=total)  # earlier neighbours of each atom
+    bond_first = _starts(deg)
+    # Breadth-first: an atom's first neighbour is its parent, and parents never decrease, so
+    # the atom after atom a bonds to atoms from parent[a] on only (its floor).
+    parent = np.where(deg > 0, s[np.minimum(bond_first, max(len(s) - 1, 0))]
+                      if len(s) else 0, 0)  # fmt: skip
 
     # Prefixes: prefix a (one per atom) holds the first local[a] + 1 atoms of its molecule.
     psize = local + 1
@@ -266,7 +281,8 @@ def collate(graphs: PackedGraphs, type_ids: np.ndarray, indices: np.ndarray,
     edge_index = np.stack([np.concatenate([src, dst]), np.concatenate([dst, src])])
     used = np.bincount(edge_index[1], edge_order, int(prefix_ptr[-1])).astype(np.int64)
     room = capacity[node_type] - used  # bond orders each prefix node may still take
-    free = np.bincount(node_prefix, room >= 1, total) > 0  # a prefix can take a new atom
+    above = node_j >= parent[node_prefix]  # at or after the floor of the prefix
+    free = np.bincount(node_prefix, (room >= 1) & above, total) > 0  # can take a new atom
 
     # Atom decisions: t = 0 .. n per molecule; prefix a - 1 before atom a (none before atom 0).
     da_mol = np.repeat(np.arange(num), n + 1)
@@ -281,9 +297,7 @@ def collate(graphs: PackedGraphs, type_ids: np.ndarray, indices: np.ndarray,
     atom_ok[:, stop] = ~first
 
     # Neighbour decisions: for atom a with local[a] >= 1, its deg earlier neighbours, then stop.
-    deg = np.bincount(bond_atom, minlength=total)
     count = np.where(local > 0, deg + 1, 0)
-    bond_first = _starts(deg)
     dn_atom = np.repeat(np.arange(total), count)
     dn_first = _starts(count)
     dn_i = np.arange(int(count.sum())) - dn_first[dn_atom]
@@ -302,7 +316,8 @@ def collate(graphs: PackedGraphs, type_ids: np.ndarray, indices: np.ndarray,
     cand_dec = np.repeat(np.arange(len(dn_atom)), width)
     cand_j = np.arange(int(width.sum())) - _starts(width)[cand_dec]
     cand_node = prefix_ptr[nb_prefix[cand_dec]] + cand_j
-    cand_ok = (cand_j > prev[cand_dec]) & (room[cand_node] >= 1) & (room_new[cand_dec] >= 1)
+    cand_ok = ((cand_j > prev[cand_dec]) & above[cand_node] & (room[cand_node] >= 1)
+               & (room_new[cand_dec] >= 1))  # fmt: skip
 
     # Bond orders: bond k was chosen by decision dn_first[a] + (k - bond_first[a]).
     bond_dec = dn_first[bond_atom] + np.arange(len(s)) - bond_first[bond_atom]
@@ -317,9 +332,10 @@ def collate(graphs: PackedGraphs, type_ids: np.ndarray, indices: np.ndarray,
     return AtomBatch(
         graph=GraphBatch.from_arrays(arrays),
         node_type=t(node_type), node_mol=t(node_mol), node_prefix=t(node_prefix),
+        node_age=t(local[node_prefix] - node_j),
         prefix_ptr=t(prefix_ptr), edge_index=t(edge_index), edge_order=t(edge_order),
         atom_mol=t(da_mol), atom_prefix=t(atom_prefix), atom_target=t(atom_target),
-        atom_ok=t(atom_ok),
+        atom_size=t(da_t), atom_ok=t(atom_ok),
         nb_mol=t(atom_mol[dn_atom]), nb_prefix=t(nb_prefix), nb_type=t(types[dn_atom]),
         nb_lo=t(nb_lo), nb_hi=t(nb_hi), nb_target=t(nb_target), nb_stop_ok=t(dn_i > 0),
         cand_dec=t(cand_dec), cand_node=t(cand_node), cand_col=t(cand_j + 1),
