@@ -32,6 +32,24 @@ class HierConfig(Config):
             updating them, such as ``"gine"``, is several times faster (:class:`LabelMPN`).
         readout: ``"root"`` (the root motif's state) or ``"mean"`` (mean over motifs).
         norm: normalisation in the message-passing blocks (``"layer"``, ``"batch"`` or None).
+        atom_level: False drops the encoder's atom level: no AtomMPN (``atom_mpn``), nothing
+            pooled from atoms; a motif node's input is its motif embedding (plus its
+            configuration's, through the attachment level, while ``attachment_configs``). The
+            decoder keeps its AtomMPN (it scores attachment pairs).
+        attachment_configs: False drops attachment configurations everywhere. Encoder: no
+            attachment level (no ``config_embedding``, no ``attachment_mpn``); a motif node's
+            input is its motif embedding (plus its pooled atoms, while ``atom_level``).
+            Decoder: no AttachmentConfMLP (``config_head``), no configuration loss (the loss
+            dict has no ``config`` or ``config_acc``), no configuration embedding in the
+            MotifMPN's input; motifs are placed bare, the pair merged is chosen among every
+            (atom of the top motif with hydrogens left, atom of the child motif) of the same
+            type whose merge keeps valences, the child atom's state read on the bare motif's
+            graph (no attachment marks, on any atom: the atom features' attachment flag is 0);
+            popping is the stop head's choice whenever a motif can attach (forced when none
+            can), no child is ever required. Such a model cannot decode from a scaffold.
+
+    Both flags true is the full model (HierVAE); switching them off gives the lower rungs of a
+    ladder of models, from the motif tree alone up.
 
     The motif vocabulary (a file, or the minimum count of a configuration) is a data setting:
     ``RunConfig.vocabulary`` (:class:`~moldojo.models.task.VocabularyConfig`).
@@ -48,6 +66,8 @@ class HierConfig(Config):
     motif_layer: str = "gated-gcn"
     readout: Literal["root", "mean"] = "root"
     norm: Literal["layer", "batch", "none"] = "layer"
+    atom_level: bool = True
+    attachment_configs: bool = True
 
     @property
     def radius(self) -> int:

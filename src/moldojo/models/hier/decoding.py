@@ -11,8 +11,16 @@ choices through it to write the arrays a training step reads, and inference
 
 Positions are indices into a configuration's atoms (its atom order in
 :class:`~moldojo.models.hier.tables.MotifTables`); atoms are indices into the partial molecule,
-numbered as placed. Imports numpy and :mod:`moldojo.chem` only (no torch); the tables are read
-through their attributes.
+numbered as placed.
+
+A model without attachment configurations (``HierConfig.attachment_configs = False``) decodes
+with ``DecodeState(tables, configs=False)``: every ``config`` argument and value is then a *motif*
+id, placed as the bare motif (positions in the motif SMILES' order,
+:class:`~moldojo.models.hier.tables.MotifGraphs`, no attachment atoms), and the rules read atoms
+instead of attachment atoms: a child may merge with any atom of the top motif that has hydrogens
+left, by any atom of its own motif (one per symmetry class) of the same type whose in-motif bond
+orders fit them; no child is ever required. Imports numpy and :mod:`moldojo.chem` only (no
+torch); the tables are read through their attributes.
 """
 
 from __future__ import annotations
@@ -25,11 +33,12 @@ import numpy as np
 from moldojo.chem.motifs import MotifNode, MotifTree
 from moldojo.models.hier.tables import MotifTables
 
-__all__ = ["Ball", "ConfigParts", "DecodeState", "config_parts"]
+__all__ = ["Ball", "ConfigParts", "DecodeState", "config_parts", "motif_parts"]
 
 
 class ConfigParts(NamedTuple):
-    """One configuration as the plain Python values the decoder's loops read.
+    """One configuration (or bare motif, :func:`motif_parts`) as the plain Python values the
+    decoder's loops read.
 
     Attributes:
         motif: its motif.
@@ -56,6 +65,7 @@ class ConfigParts(NamedTuple):
 
 
 _PARTS: WeakKeyDictionary[MotifTables, dict[int, ConfigParts]] = WeakKeyDictionary()
+_MOTIF_PARTS: WeakKeyDictionary[MotifTables, dict[int, ConfigParts]] = WeakKeyDictionary()
 
 
 def config_parts(tables: MotifTables) -> dict[int, ConfigParts]:
@@ -65,6 +75,43 @@ def config_parts(tables: MotifTables) -> dict[int, ConfigParts]:
     if cache is None:
         cache = _PARTS[tables] = _PartsCache(tables)
     return cache
+
+
+def motif_parts(tables: MotifTables) -> dict[int, ConfigParts]:
+    """The (lazily filled) :class:`ConfigParts` of ``tables``' bare motifs, by motif id: no
+    attachment atoms, and every atom a child may attach by (one per symmetry class)."""
+    cache = _MOTIF_PARTS.get(tables)
+    if cache is None:
+        cache = _MOTIF_PARTS[tables] = _MotifPartsCache(tables)
+    return cache
+
+
+class _MotifPartsCache(dict):
+    """``motif -> ConfigParts`` of the bare motif, each built on first use."""
+
+    def __init__(self, tables: MotifTables) -> None:
+        super().__init__()
+        self.tables = tables
+
+    def __missing__(self, motif: int) -> ConfigParts:
+        g = self.tables.motif_graphs
+        start, stop = int(g.atom_ptr[motif]), int(g.atom_ptr[motif + 1])
+        bank = slice(start, stop)
+        representative = (g.atom_representative[bank] - start).tolist()
+        parts = ConfigParts(
+            motif=motif,
+            start=start,
+            type=tuple(g.atom_type[bank].tolist()),
+            hs=tuple((g.atom_valence[bank] - g.atom_degree[bank]).tolist()),
+            degree=tuple(g.atom_degree[bank].tolist()),
+            attach=(),
+            bonds=tuple((int(a), int(b), int(o))
+                        for a, b, o in g.bonds[g.bond_ptr[motif] : g.bond_ptr[motif + 1]]),
+            children=tuple(p for p, r in enumerate(representative) if p == r),
+            representative=tuple(representative),
+        )  # fmt: skip
+        self[motif] = parts
+        return parts
 
 
 class _PartsCache(dict):
@@ -116,9 +163,15 @@ class DecodeState:
     motif, pushed) and :meth:`pop`, until the stack is empty. Every merge takes hydrogens from the
     merged atom, so a sequence of events that only takes offered pairs keeps valences.
 
+    Args:
+        tables: the motif vocabulary as arrays.
+        configs: False places bare motifs: every ``config`` is a motif id (module docstring).
+
     Attributes:
         tables: the motif vocabulary as arrays.
-        motif, config: per node, its motif and configuration.
+        configs: whether nodes are configurations (else bare motifs).
+        motif, config: per node, its motif and configuration (its motif, with ``configs``
+            False).
         parent: per node, its parent node (-1 for the root).
         parent_pos: per node, the position in its parent's configuration of the merged atom.
         attach_pos: per node, the position in its own configuration of that atom.
@@ -134,9 +187,10 @@ class DecodeState:
             fewer objects for the garbage collector to walk).
     """
 
-    def __init__(self, tables: MotifTables) -> None:
+    def __init__(self, tables: MotifTables, configs: bool = True) -> None:
         self.tables = tables
-        self._parts = config_parts(tables)
+        self.configs = configs
+        self._parts = config_parts(tables) if configs else motif_parts(tables)
         self.motif: list[int] = []
         self.config: list[int] = []
         self.parent: list[int] = []
@@ -220,16 +274,19 @@ class DecodeState:
 
     def parent_candidates(self) -> list[int]:
         """Positions of the top motif's attachment atoms a child may merge with: the open ones
-        with hydrogens left if any, else every attachment atom with hydrogens left."""
+        with hydrogens left if any, else every attachment atom with hydrogens left. Without
+        configurations: every atom of the top motif with hydrogens left."""
         u = self.stack[-1]
         atoms, hs, open_ = self.node_atoms[u], self.atom_hs, self.open[u]
+        if not self.configs:
+            return [p for p, a in enumerate(atoms) if hs[a]]
         free = [p for p in self._parts[self.config[u]].attach if hs[atoms[p]]]
         opened = [p for p in free if p in open_]
         return opened or free
 
     def needs_child(self) -> bool:
         """Whether the top motif has an open attachment atom with hydrogens left: one that
-        still needs its child."""
+        still needs its child (never, without configurations: no atom is open)."""
         u = self.stack[-1]
         atoms, hs = self.node_atoms[u], self.atom_hs
         return any(hs[atoms[p]] for p in self.open[u])
@@ -237,21 +294,23 @@ class DecodeState:
     def feasible(self, positions: list[int] | tuple[int, ...]) -> np.ndarray:
         """``[C]`` bool: the configurations with an attachment atom that can merge with the top
         motif's atom at one of ``positions`` (same type, in-motif bond orders within the
-        hydrogens left)."""
+        hydrogens left). Without configurations, ``[M]``: the motifs with any such atom."""
         tables = self.tables
         atoms = self.node_atoms[self.stack[-1]]
-        ok = np.zeros(tables.num_configs, bool)
+        min_degree = tables.min_degree if self.configs else tables.motif_graphs.min_degree
+        ok = np.zeros(min_degree.shape[0], bool)
         for p in positions:
             a = atoms[p]
-            ok |= tables.min_degree[:, self.atom_type[a]] <= self.atom_hs[a]
+            ok |= min_degree[:, self.atom_type[a]] <= self.atom_hs[a]
         return ok
 
     def pair_options(self, config: int, positions: list[int] | tuple[int, ...]
                      ) -> list[tuple[int, int]]:  # fmt: skip
         """The candidate merges of a child in configuration ``config`` with the top motif:
         ``(parent position, child position)`` for each of the top motif's ``positions`` (in
-        that order) and each child attachment position, one per symmetry class (ascending), of
-        the same atom type whose in-motif bond orders fit the parent atom's hydrogens left."""
+        that order) and each child attachment position (any position, without configurations),
+        one per symmetry class (ascending), of the same atom type whose in-motif bond orders fit
+        the parent atom's hydrogens left."""
         child = self._parts[config]
         atoms, atom_type, atom_hs = self.node_atoms[self.stack[-1]], self.atom_type, self.atom_hs
         ctype, cdegree = child.type, child.degree
@@ -301,6 +360,7 @@ class DecodeState:
     def tree(self) -> MotifTree:
         """The motif tree decoded so far, for :func:`~moldojo.chem.motifs.tree_graph`."""
         tables = self.tables
+        strings = tables.flat_configs if self.configs else tables.motifs
         children: list[list[int]] = [[] for _ in self.motif]
         for k, p in enumerate(self.parent):
             if p >= 0:
@@ -308,7 +368,7 @@ class DecodeState:
         nodes = tuple(
             MotifNode(
                 smiles=tables.motifs[self.motif[k]],
-                config=tables.flat_configs[self.config[k]],
+                config=strings[self.config[k]],
                 kind="",
                 atoms=(),
                 attachment=(),

@@ -7,6 +7,12 @@ is the molecule's :class:`~moldojo.models.hier.decoding.DecodeState`, the state 
 teacher forcing replays (:func:`~moldojo.models.hier.records.tree_record`).
 Every merge keeps valences, so decoded molecules are valid by construction; assembly is still
 checked (:func:`~moldojo.chem.motifs.tree_graph`) and any failure counted.
+
+A model without attachment configurations (``HierConfig.attachment_configs = False``) decodes
+bare motifs (``DecodeState(tables, configs=False)``): no configuration is chosen, the pair is
+chosen among every atom of the top motif and of the child motif, and the stop head decides alone
+whenever a motif can still attach. It cannot decode from a scaffold (whose plan is made of
+configurations).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from moldojo.chem.motifs import decompose, tree_graph
 from moldojo.chem.scaffold import parse_scaffold
 from moldojo.chem.smiles import quiet_rdkit
 from moldojo.data.features import ranges
-from moldojo.errors import InvalidMoleculeError, InvalidSmilesError
+from moldojo.errors import InvalidMoleculeError, InvalidSmilesError, ScaffoldError
 from moldojo.models.generator import Generator
 from moldojo.models.hier.config import HierConfig
 from moldojo.models.hier.decoding import DecodeState
@@ -51,29 +57,35 @@ def build_hier(config: HierConfig, tables: MotifTables) -> HierVAE:
 
 # -- records and batches -------------------------------------------------------------------------
 
-# What _record reads in each worker: tables, graph config, edge kind, radius. Set only by
+# What _record reads in each worker: tables, graph config, edge kind, radius, whether the
+# model has attachment configurations. Set only by
 # _set_worker_state, the pool's initializer (see moldojo.parallel), so that it works under spawn.
 _WORKER: dict[str, Any] = {}
 _CHUNK = 200  # molecules per worker task
 
 
 def _set_worker_state(
-    tables: MotifTables, graph_config: GraphConfig, edges: str, radius: int
+    tables: MotifTables, graph_config: GraphConfig, edges: str, radius: int, configs: bool = True
 ) -> None:
-    _WORKER.update(tables=tables, graph=graph_config, edges=edges, radius=radius)
+    _WORKER.update(tables=tables, graph=graph_config, edges=edges, radius=radius, configs=configs)
 
 
 def _record(smiles: str) -> dict[str, np.ndarray] | str:
     """One molecule's record in a worker of :func:`make_records`."""
     return record_of(smiles, _WORKER["tables"], _WORKER["graph"], _WORKER["edges"],
-                     _WORKER["radius"])  # fmt: skip
+                     _WORKER["radius"], _WORKER["configs"])  # fmt: skip
 
 
 def record_of(
-    smiles: str, tables: MotifTables, graph_config: GraphConfig, edges: str, radius: int
+    smiles: str,
+    tables: MotifTables,
+    graph_config: GraphConfig,
+    edges: str,
+    radius: int,
+    configs: bool = True,
 ) -> dict[str, np.ndarray] | str:
-    """One molecule's record (canonical tree), or the reason it has none: ``"invalid_input"``
-    or ``"unknown_motif"``."""
+    """One molecule's record (canonical tree; ``configs=False``: for a model without attachment
+    configurations), or the reason it has none: ``"invalid_input"`` or ``"unknown_motif"``."""
     try:
         mol = parse_smiles(smiles, graph_config)
         mol = Chem.MolFromSmiles(Chem.MolToSmiles(mol))  # canonical atom order: canonical tree
@@ -82,7 +94,7 @@ def record_of(
         return "invalid_input"
     if tree.unknown:
         return "unknown_motif"
-    record = tree_record(tree, tables, edges, radius)
+    record = tree_record(tree, tables, edges, radius, configs)
     return "unknown_motif" if record is None else record
 
 
@@ -98,15 +110,20 @@ def make_records(
     """:func:`~moldojo.models.hier.records.tree_record` of every SMILES (canonical tree) for a
     model of ``config``, or why not: ``"invalid_input"`` or ``"unknown_motif"`` (a motif
     outside the vocabulary)."""
-    state = (tables, graph_config, config.motif_edges, config.radius)
+    if not config.attachment_configs:
+        tables.motif_graphs  # noqa: B018 -- built once here, not in every worker
+    state = (tables, graph_config, config.motif_edges, config.radius, config.attachment_configs)
     return pmap(_record, list(smiles), jobs=jobs, chunk_size=_CHUNK, initializer=_set_worker_state,
                 initargs=state, description="motif trees", progress=progress)  # fmt: skip
 
 
-def to_batch(pack: RecordPack, indices: np.ndarray, tables: MotifTables) -> HierBatch:
+def to_batch(pack: RecordPack, indices: np.ndarray, tables: MotifTables,
+             configs: bool = True) -> HierBatch:  # fmt: skip
     """The batch of molecules ``indices`` of ``pack``: collated records, atom features, the
     configuration candidates of every motif to predict and the decoder's atom graph (partial
-    molecules, then the child configurations' graphs)."""
+    molecules, then the child configurations' graphs). ``configs=False`` (records of a model
+    without attachment configurations): no configuration candidates, and the children's bare
+    motif graphs."""
     a = pack.collate(indices)
     t = tables.num_atom_types
     root = np.flatnonzero(a["parent"] < 0)
@@ -116,7 +133,13 @@ def to_batch(pack: RecordPack, indices: np.ndarray, tables: MotifTables) -> Hier
     # decoder atom graph: partial molecules, then the configuration graphs of the children
     pm = a["pm_atom"]
     x_pm = atom_features(a["atom_type"][pm], a["pm_hs"], a["atom_attach"][pm], t)
-    graph = tables.config_graph(np.unique(a["config_id"][a["ce_child"]]))
+    if configs:
+        graph = tables.config_graph(np.unique(a["config_id"][a["ce_child"]]))
+        config_candidates = ranges(tables.motif_ptr[motif], sizes)
+        config_row = np.repeat(np.arange(len(target)), sizes)
+    else:
+        graph = tables.motif_graph(np.unique(a["motif_id"][a["ce_child"]]))
+        config_candidates = config_row = np.zeros(0, np.int64)
     x_cfg = atom_features(graph["type"], graph["hs"], graph["attach"], t)
     shift = len(pm)
 
@@ -148,8 +171,8 @@ def to_batch(pack: RecordPack, indices: np.ndarray, tables: MotifTables) -> Hier
         ce_top=tensor(a["ce_top"]),
         ce_top_mol=tensor(a["ce_top_mol"]),
         ce_child=tensor(a["ce_child"]),
-        config_candidates=tensor(ranges(tables.motif_ptr[motif], sizes)),
-        config_row=tensor(np.repeat(np.arange(len(target)), sizes)),
+        config_candidates=tensor(config_candidates),
+        config_row=tensor(config_row),
         dec_x=tensor(np.concatenate([x_pm, x_cfg])),
         dec_src=tensor(np.concatenate([a["pm_src"], graph["src"] + shift])),
         dec_dst=tensor(np.concatenate([a["pm_dst"], graph["dst"] + shift])),
@@ -208,7 +231,8 @@ class HierGenerator(Generator):
 
     def _encode(self, records: list[Any]) -> tuple[Tensor, Tensor]:
         pack = RecordPack(records)
-        batch = to_batch(pack, np.arange(len(pack)), self.tables).to(self.device)
+        configs = self.model.config.attachment_configs
+        batch = to_batch(pack, np.arange(len(pack)), self.tables, configs).to(self.device)
         return self.model.encode(batch)
 
     def _decode(self, z: Tensor, temperature: float, generator: torch.Generator | None,
@@ -218,6 +242,10 @@ class HierGenerator(Generator):
         return [self._to_smiles(p) for p in states]
 
     def _scaffold_plan(self, scaffold: str) -> ScaffoldPlan:
+        if not self.model.config.attachment_configs:
+            raise ScaffoldError("this hier model has no attachment configurations "
+                                "(hier.attachment_configs = false), which a scaffold's plan is "
+                                "made of; use a model trained with them")  # fmt: skip
         return scaffold_plan(parse_scaffold(scaffold, self.graph_config), self.tables)
 
     def _to_smiles(self, state: DecodeState) -> tuple[str | None, str | None]:
@@ -241,8 +269,9 @@ class HierGenerator(Generator):
         t = tables.num_atom_types
         edges = model.config.motif_edges
         radius = model.config.radius
+        with_configs = model.config.attachment_configs  # else nodes are bare motifs
         max_nodes = max(8, 2 * tables.max_motifs) + (len(scaffold.nodes) if scaffold else 0)
-        states = [DecodeState(tables) for _ in range(n)]
+        states = [DecodeState(tables, with_configs) for _ in range(n)]
         cursors = [ScaffoldCursor(scaffold) for _ in range(n)] if scaffold else None
 
         # root: motif from z alone (the scaffold's root motif), then its configuration
@@ -253,7 +282,10 @@ class HierGenerator(Generator):
             allowed = [None] * n
         else:
             motifs, allowed = [scaffold.nodes[0].motif] * n, [scaffold.masks[0]] * n
-        configs = self._configs(z, zeros, motifs, allowed, temperature, generator)
+        if with_configs:
+            configs = self._configs(z, zeros, motifs, allowed, temperature, generator)
+        else:
+            configs = motifs
         for i, (state, c) in enumerate(zip(states, configs, strict=True)):
             state.add_root(c)
             if cursors:
@@ -278,7 +310,7 @@ class HierGenerator(Generator):
                 offset += k
             motif = torch.as_tensor(np.concatenate([states[i].motif for i in active]), device=dev)
             config = torch.as_tensor(np.concatenate([states[i].config for i in active]),
-                                     device=dev)  # fmt: skip
+                                     device=dev) if with_configs else None  # fmt: skip
             cat = lambda v: torch.as_tensor(np.concatenate(v), device=dev)  # noqa: E731
             h = model.tree_states(z[cat(z_rows)], motif, config, cat(src), cat(dst), cat(dist))
             z_act = z[torch.as_tensor(active, device=dev)]
@@ -300,7 +332,8 @@ class HierGenerator(Generator):
                 if cand and len(state.motif) < max_nodes:
                     ok = state.feasible(cand)
                 else:
-                    ok = np.zeros(tables.num_configs, bool)
+                    ok = np.zeros(tables.num_configs if with_configs else tables.num_motifs,
+                                  bool)  # fmt: skip
                 if not ok.any():
                     go = False
                 elif state.needs_child():
@@ -328,10 +361,14 @@ class HierGenerator(Generator):
                 if forced[r] is not None:
                     motifs.append(scaffold.nodes[forced[r]].motif)
                     continue
-                motif_ok = np.logical_or.reduceat(ok, tables.motif_ptr[:-1])
+                # ok is per configuration, or per motif already without configurations
+                motif_ok = np.logical_or.reduceat(ok, tables.motif_ptr[:-1]) if with_configs else ok
                 scores = logits[r].masked_fill(~torch.as_tensor(motif_ok, device=dev), -torch.inf)
                 motifs.append(_choose(scores, temperature, generator))
-            configs = self._configs(zg, hg, motifs, feasible, temperature, generator)
+            if with_configs:
+                configs = self._configs(zg, hg, motifs, feasible, temperature, generator)
+            else:
+                configs = motifs
 
             # a scaffold child merges at its mapped positions
             for r, j in enumerate(going):
@@ -359,7 +396,8 @@ class HierGenerator(Generator):
                 dsts.append(bond[:, 1] + offset)
                 orders.append(bond[:, 2])
                 child_offset = offset + len(ball.atoms)
-                graph = tables.config_graph(np.asarray([configs[r]]))
+                part = np.asarray([configs[r]])
+                graph = tables.config_graph(part) if with_configs else tables.motif_graph(part)
                 xs.append(atom_features(graph["type"], graph["hs"], graph["attach"], t))
                 srcs.append(graph["src"] + child_offset)
                 dsts.append(graph["dst"] + child_offset)

@@ -34,6 +34,21 @@ event the top motif ``u`` of the stack either gets a child or is popped:
 The classification layers share the embedding tables of the inputs (weight tying), which keeps
 the model small for vocabularies of thousands of motifs.
 
+**Rungs.** Two flags of :class:`HierConfig` take levels away, for a ladder of models:
+
+* ``atom_level = False``: the encoder has no AtomMPN (step 1) and pools nothing from atoms; the
+  attachment level reads the configuration embedding alone (or, with no attachment level
+  either, the MotifMPN reads the motif embedding alone). The decoder is unchanged.
+* ``attachment_configs = False``: no configurations anywhere. The encoder has no attachment
+  level (step 2): the MotifMPN's input is the motif embedding + the mean of the AtomMPN states
+  of the motif's atoms (none with ``atom_level = False``). The decoder has no
+  AttachmentConfMLP, no configuration embedding in its MotifMPN's input and no configuration
+  loss (no ``config`` or ``config_acc`` in the loss dict); children are bare motifs, the pair
+  is chosen among every (atom of ``u`` with hydrogens left, atom of the child motif) of equal
+  type whose merge keeps valences, ``a_c`` read over the child's bare motif graph, and the stop
+  head decides alone whenever some motif can attach (no child is forced). The attachment flag
+  of the atom features is then 0 everywhere (:mod:`moldojo.models.hier.records`).
+
 **Training** is teacher-forced on the depth-first order: all events of all molecules of a batch
 at once (one pass per network), losses summed per molecule and averaged over the batch.
 
@@ -105,11 +120,13 @@ class HierBatch:
         ce_top, ce_top_mol: ``[C]`` partial-tree row of the parent at each child event, and
             its molecule; ce_child: ``[C]`` node of the child.
         config_candidates: ``[S]`` candidate configurations of each motif to predict;
-            config_row: ``[S]`` which (of ``R``) each is a candidate for.
+            config_row: ``[S]`` which (of ``R``) each is a candidate for (both empty for a
+            model without attachment configurations).
         dec_x: ``[D, atom_dim]`` atom features of the decoder's AtomMPN graph.
         dec_src, dec_dst, dec_order: ``[F]`` its bonds.
         pair_event: ``[X]`` child event of each candidate pair; pair_parent,
-            pair_child_row: ``[X]`` decoder rows of its parent atom and child atom;
+            pair_child_row: ``[X]`` decoder rows of its parent atom and child atom (rows of the
+            children's bare motif graphs, for a model without attachment configurations);
             pair_label: ``[X]`` the right pair.
     """
 
@@ -304,9 +321,10 @@ class HierVAE(nn.Module):
         self.num_motifs = num_motifs
         self.register_buffer("config_motif", torch.as_tensor(config_motif, dtype=torch.long))
         self.motif_embedding = nn.Embedding(num_motifs, d)
-        self.config_embedding = nn.Embedding(len(config_motif), d)
         self.motif_bias = nn.Parameter(torch.zeros(num_motifs))
-        self.config_bias = nn.Parameter(torch.zeros(len(config_motif)))
+        if config.attachment_configs:
+            self.config_embedding = nn.Embedding(len(config_motif), d)
+            self.config_bias = nn.Parameter(torch.zeros(len(config_motif)))
 
         def gnn(in_dim: int, layers: int, edge_dim: int, layer: str = "gated-gcn") -> nn.Module:
             if LAYERS[layer].updates_edges:
@@ -314,8 +332,10 @@ class HierVAE(nn.Module):
             return LabelMPN(layer, d, layers, edge_dim, norm)
 
         # encoder
-        self.atom_mpn = gnn(atom_dim, config.atom_layers, BOND_ORDERS)
-        self.attachment_mpn = gnn(d, config.attachment_layers, 1)
+        if config.atom_level:
+            self.atom_mpn = gnn(atom_dim, config.atom_layers, BOND_ORDERS)
+        if config.attachment_configs:
+            self.attachment_mpn = gnn(d, config.attachment_layers, 1)
         self.motif_mpn = gnn(d, config.motif_layers, config.max_distance, config.motif_layer)
         self.to_mu = nn.Linear(d, zd)
         self.to_logvar = nn.Linear(d, zd)
@@ -326,7 +346,8 @@ class HierVAE(nn.Module):
         self.decoder_atom_mpn = gnn(atom_dim, config.radius, BOND_ORDERS)
         self.stop_head = MLP(zd + d, d, 1)
         self.motif_head = MLP(zd + d, d, d)
-        self.config_head = MLP(zd + 2 * d, d, d)
+        if config.attachment_configs:
+            self.config_head = MLP(zd + 2 * d, d, d)
         self.pair_head = MLP(zd + 3 * d, d, 1)
         self.trim = True
 
@@ -349,14 +370,20 @@ class HierVAE(nn.Module):
 
     def encode(self, b: HierBatch) -> tuple[Tensor, Tensor]:
         """``(mu, logvar)``, ``[B, latent_dim]`` each."""
-        h_atom = self.atom_mpn(_graph(b.atom_x, b.bond_src, b.bond_dst, self._bond(b.bond_order))).x
-        k = b.motif_id.shape[0]
-        pooled = scatter_mean(h_atom[b.member_atom], b.member_node, k)
-        x = self.config_embedding(b.config_id) + pooled
-        tree = b.edge_dist == 1
-        ones = torch.ones(int(tree.sum()), 1, device=x.device)
-        h = self.attachment_mpn(_graph(x, b.edge_src[tree], b.edge_dst[tree], ones)).x
-        x = self.motif_embedding(b.motif_id) + h
+        x = self.motif_embedding(b.motif_id)  # (K, D)
+        h = None  # what the levels below the motifs add to each motif node
+        if self.config.atom_level:
+            bonds = _graph(b.atom_x, b.bond_src, b.bond_dst, self._bond(b.bond_order))
+            h_atom = self.atom_mpn(bonds).x
+            h = scatter_mean(h_atom[b.member_atom], b.member_node, x.shape[0])
+        if self.config.attachment_configs:
+            x_conf = self.config_embedding(b.config_id)
+            x_conf = x_conf if h is None else x_conf + h
+            tree = b.edge_dist == 1
+            ones = torch.ones(int(tree.sum()), 1, device=x.device)
+            h = self.attachment_mpn(_graph(x_conf, b.edge_src[tree], b.edge_dst[tree], ones)).x
+        if h is not None:
+            x = x + h
         graph = _graph(x, b.edge_src, b.edge_dst, self._distance(b.edge_dist))
         if self.config.readout == "root":
             state = self._states(self.motif_mpn, graph, b.root)
@@ -366,11 +393,15 @@ class HierVAE(nn.Module):
 
     # -- decoder pieces (shared by training and decoding) ----------------------------------------
 
-    def tree_states(self, z_rows: Tensor, motif: Tensor, config: Tensor, src: Tensor, dst: Tensor,
-                    dist: Tensor, targets: Tensor | None = None) -> Tensor:  # fmt: skip
-        """Decoder MotifMPN over partial trees; ``z_rows`` is ``z`` of each node's molecule.
+    def tree_states(self, z_rows: Tensor, motif: Tensor, config: Tensor | None, src: Tensor,
+                    dst: Tensor, dist: Tensor, targets: Tensor | None = None
+                    ) -> Tensor:  # fmt: skip
+        """Decoder MotifMPN over partial trees; ``z_rows`` is ``z`` of each node's molecule,
+        ``config`` each node's configuration (read only with attachment configurations).
         Returns ``[P, hidden_dim]``, or ``[T, hidden_dim]``: the rows ``targets [T]`` only."""
-        x = self.motif_embedding(motif) + self.config_embedding(config) + self.z_to_tree(z_rows)
+        x = self.motif_embedding(motif) + self.z_to_tree(z_rows)
+        if self.config.attachment_configs:
+            x = x + self.config_embedding(config)
         return self._states(self.decoder_motif_mpn, _graph(x, src, dst, self._distance(dist)),
                             targets)  # fmt: skip
 
@@ -405,7 +436,10 @@ class HierVAE(nn.Module):
 
     def loss(self, b: HierBatch, beta: float, generator: torch.Generator | None = None
              ) -> dict[str, Tensor]:  # fmt: skip
-        """Teacher-forced losses, summed per molecule and averaged over the batch."""
+        """Teacher-forced losses, summed per molecule and averaged over the batch: ``loss`` and
+        its parts ``stop``, ``motif``, ``config`` (only with attachment configurations),
+        ``pair``, ``kl``, and the accuracies ``stop_acc``, ``motif_acc``, ``config_acc`` (with
+        configurations) and ``pair_acc``."""
         mu, logvar = self.encode(b)
         z = reparameterize(mu, logvar, generator)
         n = b.num_molecules
@@ -430,13 +464,16 @@ class HierVAE(nn.Module):
         logits = self.motif_logits(z_q, h_q)
         motif_loss = nn.functional.cross_entropy(logits, motif, reduction="sum")
 
-        # configuration among the motif's
-        cand, row = b.config_candidates, b.config_row
-        scores = self.config_scores(z_q, h_q, motif, cand, row)
-        log_p = scatter_log_softmax(scores, row, len(target))
-        config_loss = -log_p[cand == b.config_id[target][row]].sum()
-        config_hit = scatter_max(scores, row, len(target))[row] == scores
-        config_right = (config_hit & (cand == b.config_id[target][row])).sum()
+        # configuration among the motif's (none without attachment configurations)
+        parts: dict[str, Tensor] = {}
+        if self.config.attachment_configs:
+            cand, row = b.config_candidates, b.config_row
+            scores = self.config_scores(z_q, h_q, motif, cand, row)
+            log_p = scatter_log_softmax(scores, row, len(target))
+            right = cand == b.config_id[target][row]
+            parts["config"] = -log_p[right].sum()
+            config_hit = scatter_max(scores, row, len(target))[row] == scores
+            config_right = (config_hit & right).sum()
 
         # attachment pair
         num_pairs = b.pair_event.shape[0]
@@ -452,18 +489,25 @@ class HierVAE(nn.Module):
         pair_right = (pair_best & b.pair_label).sum()
 
         kl = gaussian_kl(mu, logvar).sum()
-        recon = stop_loss + motif_loss + config_loss + pair_loss
+        recon = stop_loss + motif_loss
+        if "config" in parts:
+            recon = recon + parts["config"]
+        recon = recon + pair_loss
         loss = (recon + beta * kl) / n
         with torch.no_grad():
+            accuracy = {
+                "stop_acc": ((stop > 0).float() == pop).float().mean(),
+                "motif_acc": (logits.argmax(dim=1) == motif).float().mean(),
+            }
+            if "config" in parts:
+                accuracy["config_acc"] = config_right.float() / len(target)
+            accuracy["pair_acc"] = pair_right.float() / max(num_children, 1)
             return_parts = {
                 "stop": stop_loss / n,
                 "motif": motif_loss / n,
-                "config": config_loss / n,
+                **{name: value / n for name, value in parts.items()},  # config, if any
                 "pair": pair_loss / n,
                 "kl": kl / n,
-                "stop_acc": ((stop > 0).float() == pop).float().mean(),
-                "motif_acc": (logits.argmax(dim=1) == motif).float().mean(),
-                "config_acc": config_right.float() / len(target),
-                "pair_acc": pair_right.float() / max(num_children, 1),
+                **accuracy,
             }
         return {"loss": loss, **return_parts}

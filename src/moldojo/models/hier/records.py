@@ -23,6 +23,14 @@ through the decoder's state machine (:class:`~moldojo.models.hier.decoding.Decod
   pairs decoding offers (:meth:`~moldojo.models.hier.decoding.DecodeState.parent_candidates`),
   as ``tests/models/hier/test_decoding.py`` checks.
 
+For a model without attachment configurations (``configs=False``) the replay places bare motifs
+(``DecodeState(tables, configs=False)``): the molecule's atoms are numbered the same way but each
+motif's in the motif SMILES' order, no atom is marked as an attachment atom (``atom_attach`` is
+all False), the candidate pairs are every (parent atom with hydrogens left, child motif atom) of
+the same type whose merge keeps valences, and ``pair_child`` indexes the bare motifs' atoms
+(:class:`~moldojo.models.hier.tables.MotifGraphs`). ``config_id`` still holds the tree's
+configurations; such a model never reads them.
+
 :class:`RecordPack` packs records and collates any subset into one batch of arrays, offsetting
 indices without a loop over molecules.
 """
@@ -36,7 +44,7 @@ import numpy as np
 
 from moldojo.chem.motifs import MotifTree
 from moldojo.data.features import ranges
-from moldojo.models.hier.decoding import DecodeState, config_parts
+from moldojo.models.hier.decoding import DecodeState, config_parts, motif_parts
 from moldojo.models.hier.tables import MotifTables
 
 __all__ = [
@@ -110,7 +118,8 @@ FIELDS: dict[str, str | None] = {
     "pm_atom": "atom_type", "pm_hs": None, "pm_src": "pm_atom", "pm_dst": "pm_atom",
     "pm_order": None,
     # candidate attachment pairs: child event, parent atom (partial-molecule row), child atom
-    # (configuration atom bank index), and which pair is right
+    # (configuration atom bank index; motif atom bank index without configurations), and
+    # which pair is right
     "pair_event": "ce_top", "pair_parent": "pm_atom", "pair_child": None, "pair_label": None,
 }  # fmt: skip
 
@@ -120,6 +129,7 @@ def tree_record(
     tables: MotifTables,
     edges: Literal["ancestry", "tree"] = "ancestry",
     radius: int | None = None,
+    configs: bool = True,
 ) -> dict[str, np.ndarray] | None:
     """Every array of :data:`FIELDS` for one molecule (module docstring); None when the tree
     has a motif or configuration outside ``tables``, or a merge that breaks valences.
@@ -130,7 +140,8 @@ def tree_record(
 
     ``radius``: partial molecules are cut to the atoms within this many bonds of the parent's
     attachment atoms (the receptive field of a network of that many layers, so that their
-    states are unchanged); None keeps them whole.
+    states are unchanged); None keeps them whole. ``configs=False``: the replay of a model
+    without attachment configurations (module docstring).
     """
     ids = []
     for node in tree.nodes:
@@ -154,8 +165,17 @@ def tree_record(
 
     # Replay: before child c, pop every motif whose subtree is done (the top is then c's
     # parent); at each child event, the partial molecule's ball and the candidate pairs.
-    state = DecodeState(tables)
-    state.add_root(config[0])
+    # Without configurations a node is its bare motif: positions move to the motif's order.
+    motif = tables.config_motif[np.asarray(config, np.int64)].tolist()
+    key, parts = (config, config_parts(tables)) if configs else (motif, motif_parts(tables))
+    to_motif = None if configs else tables.motif_graphs.config_position
+
+    def position(node: int, p: int) -> int:
+        """Position ``p`` of ``node``'s configuration as the state numbers it."""
+        return p if to_motif is None else int(to_motif[tables.atom_ptr[config[node]] + p])
+
+    state = DecodeState(tables, configs)
+    state.add_root(key[0])
     ev_size: list[int] = []  # nodes placed at each event
     ev_top: list[int] = []
     ev_pop: list[bool] = []
@@ -168,7 +188,6 @@ def tree_record(
     pair_parent: list[int] = []
     pair_child: list[int] = []
     pair_label: list[bool] = []
-    parts = config_parts(tables)
     for c in range(1, K):
         while state.stack[-1] != parent[c]:
             ev_size.append(c)
@@ -177,7 +196,9 @@ def tree_record(
         ev_size.append(c)
         ev_top.append(parent[c])
         ev_pop.append(False)
-        node, cc = nodes[c], config[c]
+        node, cc = nodes[c], key[c]
+        parent_pos = position(parent[c], node.parent_atom)
+        attach_pos = position(c, node.attach_atom)
         # The parent atoms inference would offer here (the open attachment atoms while any is
         # left): the targets train exactly the choices decoding makes.
         positions = state.parent_candidates()
@@ -191,7 +212,7 @@ def tree_record(
             pm_dst.append(rows + b)
             pm_order.append(o)
         options = state.pair_options(cc, positions)
-        labels = state.pair_labels(cc, options, node.parent_atom, node.attach_atom)
+        labels = state.pair_labels(cc, options, parent_pos, attach_pos)
         if sum(labels) != 1:
             return None
         atoms, local, start = state.node_atoms[parent[c]], ball.local, parts[cc].start
@@ -201,7 +222,7 @@ def tree_record(
             pair_parent.append(rows + local[atoms[p]])
             pair_child.append(start + q)
         pair_label.extend(labels)
-        state.add_child(cc, node.parent_atom, node.attach_atom)
+        state.add_child(cc, parent_pos, attach_pos)
     while state.stack:
         ev_size.append(K)
         ev_top.append(state.pop())

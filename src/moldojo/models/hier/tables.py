@@ -3,24 +3,60 @@
 :class:`MotifTables` turns a :class:`~moldojo.chem.vocab.MotifVocabulary` into the model's
 classes (motif types, and attachment configurations grouped by motif) and into the arrays that
 build motifs: each configuration's atoms (their *atom type*, the ``(element, charge, isotope,
-radicals)`` code), Kekule bonds, valences and attachment atoms. NumPy and :mod:`moldojo.chem`
-only.
+radicals)`` code), Kekule bonds, valences and attachment atoms; and, for a model without
+attachment configurations (``HierConfig.attachment_configs = False``), the same arrays of the bare
+motifs (:class:`MotifGraphs`). NumPy, RDKit and :mod:`moldojo.chem` only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
+from rdkit import Chem
 
 from moldojo.chem.motifs import motif_template
 from moldojo.chem.vocab import MotifVocabulary
 from moldojo.data.features import ranges
 
-__all__ = ["MotifTables"]
+__all__ = ["MotifGraphs", "MotifTables"]
 
 _NO_DEGREE = 99  # "no attachment atom of this type" in MotifTables.min_degree
+
+_PARSER = Chem.SmilesParserParams()
+_PARSER.removeHs = False  # as moldojo.chem.motifs parses motifs: written hydrogens stay atoms
+
+
+@dataclass(frozen=True)
+class MotifGraphs:
+    """The bare motifs (no attachment marks) as arrays, atoms in the motif SMILES' order: what a
+    model without attachment configurations places and reads. ``Am`` motif atoms in all, ``Bm``
+    bonds, ``M`` motifs, ``T`` atom types, ``A`` configuration atoms.
+
+    Attributes:
+        atom_ptr: ``[M + 1]`` into the motif atoms; bond_ptr: ``[M + 1]`` into the bonds.
+        atom_type, atom_valence, atom_degree: ``[Am]`` as :class:`MotifTables`' arrays.
+        atom_representative: ``[Am]`` bank index of the first atom of each atom's symmetry class
+            in its motif (RDKit's canonical ranks without tie-breaking, no marks).
+        bonds: ``[Bm, 3]`` ``(a, b, order)``, positions local to the motif.
+        min_degree: ``[M, T]`` the smallest in-motif bond order of an atom of each type (any
+            atom, not only attachment atoms); 99 where the motif has none.
+        config_position: ``[A]`` the motif position of each configuration atom (configuration
+            bank order): the same molecule, numbered as the motif SMILES writes it.
+    """
+
+    atom_ptr: np.ndarray
+    bond_ptr: np.ndarray
+    atom_type: np.ndarray
+    atom_valence: np.ndarray
+    atom_degree: np.ndarray
+    atom_representative: np.ndarray
+    bonds: np.ndarray
+    min_degree: np.ndarray
+    config_position: np.ndarray
 
 
 class MotifTables:
@@ -165,6 +201,67 @@ class MotifTables:
         symmetry class (attaching by symmetric atoms gives the same molecule)."""
         bank = np.arange(self.atom_ptr[config], self.atom_ptr[config + 1])
         return bank[self.atom_attach[bank] & (self.atom_representative[bank] == bank)]
+
+    @cached_property
+    def motif_graphs(self) -> MotifGraphs:
+        """The bare motifs as arrays (:class:`MotifGraphs`), built on first use."""
+        templates = [motif_template(m) for m in self.motifs]
+        type_of = {code: i for i, code in enumerate(self.atom_codes)}
+        atom_sizes = np.asarray([len(t.code) for t in templates])
+        atom_ptr = np.concatenate([[0], np.cumsum(atom_sizes)])
+        atom_type = np.asarray([type_of[c] for t in templates for c in t.code], np.int64)
+        valence = np.asarray([v for t in templates for v in t.valence], np.int64)
+        bonds = np.asarray([b for t in templates for b in t.bonds], np.int64).reshape(-1, 3)
+        bond_ptr = np.concatenate([[0], np.cumsum([len(t.bonds) for t in templates])])
+        motif_of_bond = np.repeat(np.arange(len(templates)), np.diff(bond_ptr))
+        degree = np.zeros(len(atom_type), np.int64)
+        for end in (0, 1):
+            np.add.at(degree, atom_ptr[motif_of_bond] + bonds[:, end], bonds[:, 2])
+        representative = np.arange(len(atom_type))
+        for k, t in enumerate(templates):
+            first: dict[int, int] = {}
+            for p, rank in enumerate(t.symmetry):
+                representative[atom_ptr[k] + p] = atom_ptr[k] + first.setdefault(rank, p)
+        min_degree = np.full((len(templates), len(type_of)), _NO_DEGREE, np.int64)
+        np.minimum.at(min_degree, (np.repeat(np.arange(len(templates)), atom_sizes), atom_type),
+                      degree)  # fmt: skip
+        # A configuration is its motif with marks: writing it without them gives the motif
+        # SMILES (moldojo.chem.motifs.motif_smiles), whose output order maps the positions.
+        position = np.zeros(len(self.atom_type), np.int64)
+        for c, config in enumerate(self.flat_configs):
+            mol = Chem.MolFromSmiles(config, _PARSER)
+            for atom in mol.GetAtoms():
+                atom.SetAtomMapNum(0)
+            smiles = Chem.MolToSmiles(mol)
+            if smiles != self.motifs[self.config_motif[c]]:
+                raise ValueError(f"configuration {config!r} is not of motif "
+                                 f"{self.motifs[self.config_motif[c]]!r}")  # fmt: skip
+            order = mol.GetProp("_smilesAtomOutputOrder").strip("[],").split(",")
+            position[self.atom_ptr[c] + np.asarray(order, np.int64)] = np.arange(len(order))
+        return MotifGraphs(atom_ptr=atom_ptr, bond_ptr=bond_ptr, atom_type=atom_type,
+                           atom_valence=valence, atom_degree=degree,
+                           atom_representative=representative, bonds=bonds,
+                           min_degree=min_degree, config_position=position)  # fmt: skip
+
+    def motif_graph(self, motifs: np.ndarray) -> dict[str, np.ndarray]:
+        """The atom graphs of bare motifs, as one disjoint union: the arrays of
+        :meth:`config_graph`, ``atom`` indexing the motif atoms (:class:`MotifGraphs`) and
+        ``attach`` all False (no configuration, no marks)."""
+        g = self.motif_graphs
+        sizes = g.atom_ptr[motifs + 1] - g.atom_ptr[motifs]
+        atom = ranges(g.atom_ptr[motifs], sizes)
+        bond_sizes = g.bond_ptr[motifs + 1] - g.bond_ptr[motifs]
+        bond = g.bonds[ranges(g.bond_ptr[motifs], bond_sizes)]
+        offset = np.repeat(np.cumsum(sizes) - sizes, bond_sizes)
+        return {
+            "atom": atom,
+            "type": g.atom_type[atom],
+            "hs": g.atom_valence[atom] - g.atom_degree[atom],
+            "attach": np.zeros(len(atom), bool),
+            "src": bond[:, 0] + offset,
+            "dst": bond[:, 1] + offset,
+            "order": bond[:, 2],
+        }
 
     def config_graph(self, configs: np.ndarray) -> dict[str, np.ndarray]:
         """The atom graphs of configurations, as one disjoint union.

@@ -68,7 +68,8 @@ class HierTask(GeneratorTask):
     def batch(self, indices: np.ndarray) -> HierBatch:
         if isinstance(self.train, StreamedRecords):
             return self.train.batch(indices)
-        return to_batch(self.train, indices, self.generator.tables)
+        return to_batch(self.train, indices, self.generator.tables,
+                        self.generator.model.config.attachment_configs)  # fmt: skip
 
 
 class StreamedRecords:
@@ -85,18 +86,22 @@ class StreamedRecords:
         self.tables = tables
         self.graph_config = graph_config
         self.edges, self.radius = config.motif_edges, config.radius
+        self.configs = config.attachment_configs
+        if not self.configs:
+            tables.motif_graphs  # noqa: B018 -- built once here, not in every worker
 
     def __len__(self) -> int:
         return len(self.smiles)
 
     def record(self, i: int) -> dict[str, np.ndarray] | None:
         """Molecule ``i``'s record, or None when it has none."""
-        record = record_of(self.smiles[i], self.tables, self.graph_config, self.edges, self.radius)
+        record = record_of(self.smiles[i], self.tables, self.graph_config, self.edges,
+                           self.radius, self.configs)  # fmt: skip
         return None if isinstance(record, str) else record
 
     def batch(self, indices: np.ndarray) -> HierBatch:
         kept = records_of_batch(self.record, indices, len(self), "a motif tree in the vocabulary")
-        return to_batch(RecordPack(kept), np.arange(len(kept)), self.tables)
+        return to_batch(RecordPack(kept), np.arange(len(kept)), self.tables, self.configs)
 
 
 def training_task(inputs: TrainingInputs) -> HierTask:
