@@ -7,10 +7,12 @@ Read top to bottom:
    over the molecule, pooled to ``mu`` and ``logvar``; ``z`` by reparameterisation.
 2. **Decoder**, one atom at a time in canonical breadth-first order
    (:mod:`~moldojo.models.atom.records`). Before each new atom the decoder's AtomMPN runs over
-   the partial molecule (atoms: type embedding plus a projection of ``z``; bonds: their order),
-   giving a state ``h_j`` per placed atom and their mean ``g``. Then:
+   the partial molecule (atoms: type embedding, an embedding of the atom's *age*, the atoms
+   added since, and a projection of ``z``; bonds: their order), giving a state ``h_j`` per
+   placed atom and their mean ``g``. Then:
 
-   - *AtomMLP* ``(z, g)`` gives the new atom's type, or stop;
+   - *AtomMLP* ``(z, g, size)`` gives the new atom's type, or stop (``size``: an embedding of
+     the atoms placed, which a mean cannot tell);
    - the new atom starts from its type embedding ``u``; *NeighborMLP* scores every placed atom
      ``j`` from ``(z, u, g)`` and ``h_j``, and stop from ``(z, u, g)``; the choice is one atom or
      stop. *BondMLP* ``(z, u, g, h_j)`` gives the bond's order. A message from ``(h_j, order)``
@@ -20,7 +22,11 @@ Read top to bottom:
    Valence masks (each type's capacity, :class:`~moldojo.models.atom.records.AtomAlphabet`)
    remove every option that would overfill an atom, in training and in constrained decoding,
    so decoded molecules are valid by construction; raw decoding keeps only the structural
-   masks (connected, neighbours in ascending order) and reports its own validity.
+   masks of the breadth-first order (connected, neighbours in ascending order and none before
+   the last atom's parent) and reports its own validity. Without the ages and the parent
+   floor, the decoder could not tell where the breadth-first front was: after 10 minutes on
+   moses-mini its neighbour loss was 38 nats per molecule against 10 with them, and greedy
+   decoding never stopped (0.8% of prior samples under the atom limit, 100% with them).
 
 **Loss.** Cross-entropy of every decision of the molecule (types and stop, neighbours and stop,
 bond orders), summed per molecule, plus ``beta * KL``, averaged over the batch. Teacher forcing
