@@ -82,17 +82,39 @@ RUNGS: dict[str, list[str]] = {
 # -- train ---------------------------------------------------------------------------------------
 
 
+def _claim(out: Path, rungs: list[str]) -> str | None:
+    """The first rung neither done nor being trained by a live process (several ``train``
+    calls may share ``out``), marked as ours; None when there is none."""
+    for rung in rungs:
+        lock = out / f"{rung}.lock"
+        if (out / rung / "done").exists():
+            continue
+        if lock.exists():
+            try:
+                os.kill(int(lock.read_text()), 0)
+                continue  # trained elsewhere right now
+            except (ProcessLookupError, ValueError):
+                pass  # a stale lock
+        lock.write_text(str(os.getpid()))
+        return rung
+    return None
+
+
 def train(args: argparse.Namespace) -> None:
     """Every rung, ``len(cores)`` at a time, each pinned to one core with one thread."""
     args.out.mkdir(parents=True, exist_ok=True)
-    todo = [r for r in args.rungs if not (args.out / r / "done").exists()]
+    todo = list(args.rungs)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     running: dict[int, tuple[str, subprocess.Popen, float]] = {}
     while todo or running:
         for core in args.cores:
             if core in running or not todo:
                 continue
-            rung = todo.pop(0)
+            rung = _claim(args.out, todo)
+            if rung is None:
+                todo = []
+                continue
+            todo.remove(rung)
             run = args.out / rung
             budget = ["--epochs", str(args.epochs)]
             if args.max_minutes:
@@ -116,6 +138,7 @@ def train(args: argparse.Namespace) -> None:
             if process.poll() is None:
                 continue
             del running[core]
+            (args.out / f"{rung}.lock").unlink(missing_ok=True)
             minutes = (time.time() - start) / 60
             epochs = run_figures(args.out / rung).get("training_epochs", 0)
             if process.returncode == 0 and epochs >= args.epochs:
