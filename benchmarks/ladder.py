@@ -39,6 +39,11 @@ applies them), by size:
 * two-step: the count of every atom type, and every pair of the bag's atoms (no bond or three
   orders: 2 bits).
 
+and the *coding bits*: each model's own teacher-forced cost of the molecule, ``-log2 p(x | z)``
+with ``z`` drawn from the posterior (its loss without the KL term), and the KL in bits beside it.
+Decision bits count the options; coding bits say how well a trained decoder chooses among them,
+and they keep measuring when reconstruction is still zero everywhere (see ``decisions``).
+
 ``--bits-only`` skips reconstruction (it still counts the molecules that do not encode) and
 ``--samples 0`` the prior samples, for runs whose greedy decoding would take too long; a run
 stopped before it wrote ``model.pt`` is measured from ``checkpoints/last.pt``.
@@ -57,7 +62,9 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -151,15 +158,17 @@ def train(args: argparse.Namespace) -> None:
                   f"{minutes:.1f} min, {epochs} of {args.epochs} epochs", flush=True)  # fmt: skip
 
 
-# -- decision complexity -------------------------------------------------------------------------
+# -- decision complexity and coding cost ---------------------------------------------------------
+
+CHUNK = 64  # molecules per teacher-forced batch (the atom model's polymers need the memory)
 
 
 def _by_molecule(bits: torch.Tensor, molecule: torch.Tensor, num: int) -> np.ndarray:
     return torch.zeros(num, dtype=torch.float64).index_add_(0, molecule, bits.double()).numpy()
 
 
-def atom_bits(model, smiles: list[str]) -> dict[str, float]:
-    """Bits of the atom-by-atom decoder's choices for each molecule it can rebuild."""
+def atom_batches(model, smiles: list[str]) -> Iterator[tuple[list[str], Any]]:
+    """The teacher-forced batches of the molecules the atom-by-atom decoder can build."""
     from moldojo.models.atom import collate, ordered
 
     alphabet, names, graphs = model.alphabet, [], []
@@ -173,60 +182,113 @@ def atom_bits(model, smiles: list[str]) -> dict[str, float]:
         names.append(s)
         graphs.append(graph)
     if not graphs:
-        return {}
+        return
     packed = PackedGraphs.from_graphs(graphs)
     type_ids = alphabet.type_ids(packed.atoms)
-    out: dict[str, float] = {}
-    for start in range(0, len(graphs), 500):
-        rows = np.arange(start, min(start + 500, len(graphs)))
-        b = collate(packed, type_ids, rows, alphabet, model.spec)
-        num = len(rows)
-        atom = torch.log2(b.atom_ok.sum(1).double())
-        options = torch.zeros(len(b.nb_target), dtype=torch.float64)
-        options.index_add_(0, b.cand_dec, b.cand_ok.double())
-        neighbour = torch.log2(options + b.nb_stop_ok.double())
-        bond = torch.log2(b.bond_ok.sum(1).double())
-        total = (_by_molecule(atom, b.atom_mol, num) + _by_molecule(neighbour, b.nb_mol, num)
-                 + _by_molecule(bond, b.nb_mol[b.bond_dec], num))  # fmt: skip
-        out.update(zip(names[start : start + num], total.tolist(), strict=True))
-    return out
+    for start in range(0, len(graphs), CHUNK):
+        rows = np.arange(start, min(start + CHUNK, len(graphs)))
+        yield names[start : start + CHUNK], collate(packed, type_ids, rows, alphabet, model.spec)
 
 
-def hier_bits(model, smiles: list[str]) -> dict[str, float]:
-    """Bits of the hierarchical decoder's choices for each molecule it can encode."""
+def atom_bits(model, names: list[str], b) -> np.ndarray:
+    """Bits of the atom-by-atom decoder's choices: each atom type or stop, each neighbour or
+    stop, each bond order, among what its masks allow."""
+    num = len(names)
+    atom = torch.log2(b.atom_ok.sum(1).double())
+    options = torch.zeros(len(b.nb_target), dtype=torch.float64)
+    options.index_add_(0, b.cand_dec, b.cand_ok.double())
+    neighbour = torch.log2(options + b.nb_stop_ok.double())
+    bond = torch.log2(b.bond_ok.sum(1).double())
+    return (_by_molecule(atom, b.atom_mol, num) + _by_molecule(neighbour, b.nb_mol, num)
+            + _by_molecule(bond, b.nb_mol[b.bond_dec], num))  # fmt: skip
+
+
+def hier_batches(model, smiles: list[str]) -> Iterator[tuple[list[str], Any]]:
+    """The teacher-forced batches of the molecules the hierarchical model can encode."""
     from moldojo.models.hier import RecordPack, make_records, to_batch
 
     records = make_records(smiles, model.tables, model.graph_config, model.model.config)
     kept = [(s, r) for s, r in zip(smiles, records, strict=True) if not isinstance(r, str)]
     pack = RecordPack([r for _, r in kept])
-    configs = getattr(model.model.config, "attachment_configs", True)
-    out: dict[str, float] = {}
-    for start in range(0, len(kept), 500):
-        rows = np.arange(start, min(start + 500, len(kept)))
-        b = to_batch(pack, rows, model.tables)
-        num = len(rows)
-        ev_mol = b.pt_node_mol[b.ev_top]
-        stop = torch.ones(len(ev_mol), dtype=torch.float64)
-        motif_mol = torch.cat([torch.arange(num), b.ce_top_mol])
-        motif = torch.full((len(motif_mol),), math.log2(model.tables.num_motifs))
-        total = _by_molecule(stop, ev_mol, num) + _by_molecule(motif, motif_mol, num)
-        if configs:
-            count = torch.bincount(b.config_row, minlength=len(motif_mol)).double()
-            total += _by_molecule(torch.log2(count.clamp(min=1)), motif_mol, num)
-        pairs = torch.bincount(b.pair_event, minlength=len(b.ce_top)).double()
-        total += _by_molecule(torch.log2(pairs.clamp(min=1)), b.ce_top_mol, num)
-        out.update(zip([kept[i][0] for i in rows], total.tolist(), strict=True))
-    return out
+    configs = model.model.config.attachment_configs
+    for start in range(0, len(kept), CHUNK):
+        rows = np.arange(start, min(start + CHUNK, len(kept)))
+        yield [kept[i][0] for i in rows], to_batch(pack, rows, model.tables, configs)
 
 
-def two_step_bits(model, smiles: list[str]) -> dict[str, float]:
-    """Bits of the one-shot decoder's choices: every type's count, every pair's bond."""
+def hier_bits(model, names: list[str], b) -> np.ndarray:
+    """Bits of the hierarchical decoder's choices: each stop-or-expand, each motif, each
+    configuration among its motif's, each attachment pair among the candidates."""
+    num = len(names)
+    ev_mol = b.pt_node_mol[b.ev_top]
+    stop = torch.ones(len(ev_mol), dtype=torch.float64)
+    motif_mol = torch.cat([torch.arange(num), b.ce_top_mol])
+    motif = torch.full((len(motif_mol),), math.log2(model.tables.num_motifs))
+    total = _by_molecule(stop, ev_mol, num) + _by_molecule(motif, motif_mol, num)
+    if model.model.config.attachment_configs:
+        count = torch.bincount(b.config_row, minlength=len(motif_mol)).double()
+        total += _by_molecule(torch.log2(count.clamp(min=1)), motif_mol, num)
+    pairs = torch.bincount(b.pair_event, minlength=len(b.ce_top)).double()
+    return total + _by_molecule(torch.log2(pairs.clamp(min=1)), b.ce_top_mol, num)
+
+
+def two_step_batches(model, smiles: list[str]) -> Iterator[tuple[list[str], Any]]:
+    """The teacher-forced batches of the molecules of the one-shot model's atom types."""
+    from moldojo.models.two_step.task import StreamedGraphs
+
+    graphs = StreamedGraphs(smiles, model)
+    names = [s for i, s in enumerate(smiles) if graphs.graph(i) is not None]
+    for start in range(0, len(names), CHUNK):
+        chunk = names[start : start + CHUNK]
+        yield chunk, StreamedGraphs(chunk, model).batch(np.arange(len(chunk)))
+
+
+def two_step_bits(model, names: list[str], b) -> np.ndarray:
+    """Bits of the one-shot decoder's choices: every type's count, every pair's bond (no bond
+    or three orders: 2 bits)."""
     types = model.atom_types
     bag = len(types) * math.log2(types.max_count + 1)
-    return {s: bag + 2.0 * n * (n - 1) / 2 for s in smiles if (n := heavy_atoms(s)) > 0}
+    n = np.asarray([heavy_atoms(s) for s in names], np.float64)
+    return bag + 2.0 * n * (n - 1) / 2
 
 
-BITS = {"atom": atom_bits, "hier": hier_bits, "two-step": two_step_bits}
+FAMILIES = {"atom": (atom_batches, atom_bits), "hier": (hier_batches, hier_bits),
+            "two-step": (two_step_batches, two_step_bits)}  # fmt: skip
+
+
+@torch.no_grad()
+def decisions(model, smiles: list[str], seed: int) -> dict[str, tuple[float, float, float]]:
+    """``(decision bits, coding bits, KL bits)`` of each molecule the model can take.
+
+    *Coding bits* are the model's own teacher-forced cost of the molecule, its training loss
+    without the KL term, in bits: ``-log2 p(x | z)`` with ``z`` drawn from ``q(z | x)`` (one
+    draw, seeded); adding the KL bits gives the negative ELBO, an upper bound on
+    ``-log2 p(x)``. Every rung codes the same molecule in the same canonical order, so these
+    compare across rungs where exact reconstruction is still zero. The losses are means over
+    batches of ``CHUNK`` molecules, so each molecule gets its batch's mean: exact for the mean
+    over any set of whole batches, and :func:`evaluate` batches each size bin apart. The
+    one-shot model's bond loss is computed unweighted here (its training weights are a class
+    balance, not a probability).
+    """
+    batches, bits_of = FAMILIES[model.kind]
+    network = model.model
+    weights = getattr(network, "class_weights", None)
+    if weights is not None:
+        saved = weights.clone()
+        weights.fill_(1.0)
+    out: dict[str, tuple[float, float, float]] = {}
+    try:
+        for names, batch in batches(model, smiles):
+            bits = bits_of(model, names, batch)
+            parts = network.loss(batch.to(model.device), 0.0,
+                                 torch.Generator(model.device).manual_seed(seed))  # fmt: skip
+            coding = float(parts["loss"]) / math.log(2)
+            kl = float(parts["kl"]) / math.log(2)
+            out.update((s, (float(b), coding, kl)) for s, b in zip(names, bits, strict=True))
+    finally:
+        if weights is not None:
+            weights.copy_(saved)
+    return out
 
 
 # -- eval ----------------------------------------------------------------------------------------
@@ -271,22 +333,28 @@ def evaluate(args: argparse.Namespace) -> None:
                 figures["uniqueness"] = len(unique) / len(valid) if valid else 0.0
                 if train_set is not None:
                     figures["novelty"] = len(unique - train_set) / len(unique) if unique else 0.0
-        bits = BITS[model.kind](model, test)
-        figures["bits"] = float(np.mean(list(bits.values()))) if bits else float("nan")
+        measured: dict[str, tuple[float, float, float]] = {}
         bins = []
         for lo, hi in zip(BINS[:-1], BINS[1:], strict=True):
             inside = (sizes >= lo) & (sizes < hi)
             if not inside.any():
                 continue
-            in_bits = [bits[s] for s, i in zip(test, inside, strict=True) if i and s in bits]
+            chosen = [s for s, i in zip(test, inside, strict=True) if i]
+            here = decisions(model, chosen, args.seed)  # one bin at a time: see decisions()
+            measured.update(here)
+            mean = np.mean(list(here.values()), axis=0) if here else np.full(3, np.nan)
             accuracy = None if hits is None else float(hits[inside].mean())
             bins.append({"bin": f"{lo}-{hi - 1}" if hi < 1000 else f"{lo}+",
                          "n": int(inside.sum()), "reconstruction": accuracy,
-                         "bits": float(np.mean(in_bits)) if in_bits else float("nan")})  # fmt: skip
+                         "bits": float(mean[0]), "coding_bits": float(mean[1]),
+                         "kl_bits": float(mean[2])})  # fmt: skip
         figures["by_size"] = bins
+        mean = np.mean(list(measured.values()), axis=0) if measured else np.full(3, np.nan)
+        figures["bits"], figures["coding_bits"], figures["kl_bits"] = map(float, mean)
         results[rung] = figures
         print(f"{rung}: reconstruction {figures.get('reconstruction', float('nan')):.1%}, "
-              f"bits {figures['bits']:.0f}", flush=True)  # fmt: skip
+              f"decision bits {figures['bits']:.0f}, coding bits {figures['coding_bits']:.0f}",
+              flush=True)  # fmt: skip
     machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
     report = {"test": args.test, "n": len(test), "samples": args.samples, "machine": machine,
               "date": time.strftime("%Y-%m-%d"), "rungs": results}  # fmt: skip
@@ -300,7 +368,8 @@ def evaluate(args: argparse.Namespace) -> None:
 
 def print_tables(results: dict[str, dict]) -> None:
     keys = ["reconstruction", "validity_constrained", "validity_raw", "validity", "uniqueness",
-            "novelty", "bits", "training_molecules_per_s", "training_epochs", "parameters"]
+            "novelty", "bits", "coding_bits", "kl_bits", "training_molecules_per_s",
+            "training_epochs", "parameters"]
     rows = []
     for rung, f in results.items():
         row: dict = {"rung": rung}
@@ -313,7 +382,7 @@ def print_tables(results: dict[str, dict]) -> None:
         rows.append(row)
     print(table(rows))
     print()
-    for what in ("reconstruction", "bits"):
+    for what in ("reconstruction", "bits", "coding_bits"):
         by_bin: dict[str, dict] = {}
         if all(b[what] is None for f in results.values() for b in f["by_size"]):
             continue  # --bits-only
@@ -333,19 +402,22 @@ def plot(results: dict[str, dict], path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (acc, bits) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (acc, bits, coding) = plt.subplots(1, 3, figsize=(15, 4.2))
     for rung, f in results.items():
         rows = f["by_size"]
         x = np.arange(len(rows))
         if rows[0]["reconstruction"] is not None:
             acc.plot(x, [100 * r["reconstruction"] for r in rows], marker="o", label=rung)
         bits.plot(x, [r["bits"] for r in rows], marker="o", label=rung)
-    for ax, label in ((acc, "reconstruction accuracy (%)"), (bits, "decision bits per molecule")):
+        coding.plot(x, [r["coding_bits"] for r in rows], marker="o", label=rung)
+    for ax, label in ((acc, "reconstruction accuracy (%)"), (bits, "decision bits per molecule"),
+                      (coding, "coding bits per molecule (teacher forced)")):  # fmt: skip
         ax.set_xticks(x, [f"{r['bin']}\n(n={r['n']})" for r in rows], fontsize=8)
         ax.set_xlabel("heavy atoms")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     bits.set_yscale("log")
+    coding.set_yscale("log")
     acc.set_ylim(-2, 102)
     if acc.lines:
         acc.legend(fontsize=8)

@@ -128,3 +128,29 @@ def test_a_batch_of_one_motif_molecules_has_no_tree_edges_to_trim() -> None:
     cut, _, _ = loss_and_grads(single, trim=True)
     for key, value in full.items():
         assert torch.allclose(cut[key], value, rtol=1e-5, atol=1e-6), key
+
+
+def test_decoding_reads_the_tree_network_trimmed_and_decodes_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a model with the default depths and 30 prior points
+    hier = task(DEEP)
+    hier.model.eval()
+    z = torch.randn(30, DEEP.latent_dim, generator=torch.Generator().manual_seed(3))
+    calls = []
+    trim = network._trimmed_states
+    monkeypatch.setattr(network, "_trimmed_states", lambda *a: calls.append(a) or trim(*a))
+    # When they are decoded with trimming on, then off
+    hier.model.trim = True
+    cut = hier.generator.decode(z, temperature=1.0, generator=torch.Generator().manual_seed(4))
+    trimmed = len(calls)
+    hier.model.trim = False
+    try:
+        full = hier.generator.decode(z, temperature=1.0,
+                                     generator=torch.Generator().manual_seed(4))  # fmt: skip
+    finally:
+        hier.model.trim = True
+    # Then every step read the decoder's MotifMPN at the top motifs only, and the molecules are
+    # the same
+    assert trimmed > 0 and len(calls) == trimmed
+    assert list(cut) == list(full)

@@ -312,9 +312,10 @@ class HierGenerator(Generator):
             config = torch.as_tensor(np.concatenate([states[i].config for i in active]),
                                      device=dev) if with_configs else None  # fmt: skip
             cat = lambda v: torch.as_tensor(np.concatenate(v), device=dev)  # noqa: E731
-            h = model.tree_states(z[cat(z_rows)], motif, config, cat(src), cat(dst), cat(dist))
+            top_rows = torch.as_tensor(top, device=dev)  # the network computes only what they read
+            h_top = model.tree_states(z[cat(z_rows)], motif, config, cat(src), cat(dst),
+                                      cat(dist), targets=top_rows)  # fmt: skip
             z_act = z[torch.as_tensor(active, device=dev)]
-            h_top = h[torch.as_tensor(top, device=dev)]
             p_stop = torch.sigmoid(model.stop_logits(z_act, h_top)).cpu()
 
             # pop or go on; what the child may be
