@@ -59,8 +59,9 @@ those networks are *trimmed layer by layer* (:class:`LayerPlan`, as PyTorch Geom
 reads. The losses and gradients are those of the untrimmed networks (``HierVAE.trim = False``);
 on moses-mini batches of 128 it halves the decoder AtomMPN's time and takes a fifth off a
 training step on one CPU core. Decoding reads the decoder MotifMPN at each tree's top motif only,
-trimmed the same way: greedy decoding of polymers (trees of up to 100 motifs, each joined to all
-its ancestors) runs 1.7 times faster, and decodes the same molecules.
+trimmed the same way: greedy decoding of polymers (training trees of up to 41 motifs, decoded
+up to twice as many, each motif joined to all its ancestors) runs 1.7 times faster, and decodes
+the same molecules.
 """
 
 from __future__ import annotations
