@@ -16,12 +16,14 @@ from moldojo.chem import parse_smiles
 from moldojo.chem import vocab as vocab_module
 from moldojo.chem.motifs import decompose
 from moldojo.chem.vocab import (
+    UNKNOWN_CAUSES,
     VOCAB_FORMAT,
     ConfigEntry,
     MotifEntry,
     MotifVocabulary,
     build_vocabulary,
     check_motifs,
+    unknown_cause,
 )
 from moldojo.data import resolve_one
 from moldojo.errors import VocabularyError
@@ -156,6 +158,8 @@ def test_check_report_counts_roundtrips_skips_and_fallback() -> None:
     # para-disubstituted ring and the bare benzene stay unknown
     assert report.fallback_used == 2 and report.pieces_split == 1
     assert report.unknown_motifs == 4 and report.molecules_with_unknown == 2
+    # by cause: an N-C bond and benzene were seen, but never attached these ways
+    assert report.unknown_by_cause == {"ring_configuration": 2, "chain_configuration": 2}
     assert [f.line for f in report.failures] == [2]
     assert report.to_json()["roundtrip_ok"] == 3
 
@@ -215,3 +219,22 @@ def test_entries_sort_most_frequent_first() -> None:
     # Then motifs and configurations come most frequent first
     assert [m.smiles for m in vocab.motifs] == ["CC", "C"]
     assert [c.config for c in vocab.motifs[0].configs] == ["C[CH3:1]", "CC"]
+
+
+def test_unknown_nodes_are_told_apart_by_what_the_vocabulary_lacks() -> None:
+    # Given a vocabulary of phenols and ethanol
+    vocab, _ = build_vocabulary(_records(["c1ccccc1O", "CCO"]))
+    causes = {}
+    # When molecules with an unseen ring system, an unseen substitution of a known ring, an
+    # unseen acyclic bond and a lone atom are decomposed with it
+    for smiles in ("c1ccc2ccccc2c1", "Oc1ccc(O)cc1", "CCN", "[Na+]"):
+        tree = decompose(Chem.MolFromSmiles(smiles), vocab)
+        causes[smiles] = sorted(unknown_cause(n, vocab) for n in tree.nodes if not n.known)
+    # Then each unknown node names what is missing
+    assert causes == {
+        "c1ccc2ccccc2c1": ["ring_system"],
+        "Oc1ccc(O)cc1": ["ring_configuration"],
+        "CCN": ["chain_piece"],
+        "[Na+]": ["atom"],
+    }
+    assert set(UNKNOWN_CAUSES) >= {c for v in causes.values() for c in v}

@@ -33,6 +33,7 @@ from rdkit import Chem
 from moldojo.chem.config import GraphConfig
 from moldojo.chem.motifs import (
     MOTIF_KINDS,
+    MotifNode,
     MotifTree,
     _motifs,
     assemble,
@@ -45,6 +46,7 @@ from moldojo.errors import InvalidMoleculeError, InvalidSmilesError, VocabularyE
 from moldojo.parallel import imap_chunks
 
 __all__ = [
+    "UNKNOWN_CAUSES",
     "VOCAB_FORMAT",
     "ConfigEntry",
     "MotifCheckReport",
@@ -53,6 +55,7 @@ __all__ = [
     "VocabularyStats",
     "build_vocabulary",
     "check_motifs",
+    "unknown_cause",
 ]
 
 log = logging.getLogger(__name__)
@@ -604,6 +607,24 @@ def _count_chunk(records: Sequence[tuple[int, str]], config: GraphConfig) -> _Ch
 # -- checking ------------------------------------------------------------------------------------
 
 
+#: Why a tree node is missing from a vocabulary (:func:`unknown_cause`).
+UNKNOWN_CAUSES: tuple[str, ...] = (
+    "ring_system", "ring_configuration", "chain_piece", "chain_configuration", "atom",
+)  # fmt: skip
+
+
+def unknown_cause(node: MotifNode, vocab: MotifVocabulary) -> str:
+    """What ``vocab`` lacks for a node it does not know: its motif (``ring_system``,
+    ``chain_piece``), or only this attachment configuration of it (``ring_configuration``,
+    ``chain_configuration``); ``atom`` for the one atom of a molecule without bonds."""
+    if node.kind == "atom":
+        return "atom"
+    kind = "ring" if node.kind == "ring" else "chain"
+    if node.smiles in vocab:
+        return f"{kind}_configuration"
+    return "ring_system" if kind == "ring" else "chain_piece"
+
+
 @dataclass(frozen=True)
 class MotifFailure:
     """A record that did not round-trip: where, what, why."""
@@ -631,6 +652,11 @@ class MotifCheckReport:
         pieces_split: acyclic pieces split into bonds by the fallback.
         unknown_motifs: tree nodes still missing from the vocabulary after the fallback.
         molecules_with_unknown: molecules with at least one such node.
+        unknown_by_cause: those nodes by what is missing (:data:`UNKNOWN_CAUSES`): a ring
+            system never seen (``ring_system``), an attachment configuration never seen of a
+            ring system that was (``ring_configuration``), the same for acyclic pieces
+            (``chain_piece``, ``chain_configuration``: what the bond fallback still lacks),
+            and the one atom of a molecule without bonds (``atom``).
         skipped: reason -> count of records that are not accepted molecules.
         failures: every failed round trip (reason ``roundtrip``), in file order, then the first
             20 skipped records and the first of each other skip reason, in file order: the
@@ -648,6 +674,7 @@ class MotifCheckReport:
     pieces_split: int
     unknown_motifs: int
     molecules_with_unknown: int
+    unknown_by_cause: dict[str, int]
     skipped: dict[str, int]
     failures: tuple[MotifFailure, ...]
     seconds: float
@@ -723,6 +750,7 @@ def check_motifs(
         pieces_split=totals["split"],
         unknown_motifs=totals["unknown"],
         molecules_with_unknown=totals["with_unknown"],
+        unknown_by_cause={cause: totals[cause] for cause in UNKNOWN_CAUSES if totals[cause]},
         skipped=dict(skipped),
         failures=(*roundtrip_failures, *examples),
         seconds=time.perf_counter() - start,
@@ -774,6 +802,8 @@ def _check_chunk(
             counts["split"] += tree.fallback
             counts["unknown"] += tree.unknown
             counts["with_unknown"] += tree.unknown > 0
+            if tree.unknown:
+                counts.update(unknown_cause(node, vocab) for node in tree.nodes if not node.known)
         if got != expected:
             detail = f"expected {expected}, got {got}"
             failures.append(MotifFailure(line, text, "roundtrip", detail))

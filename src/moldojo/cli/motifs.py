@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from moldojo.chem import parse_smiles
 from moldojo.chem.motifs import decompose
-from moldojo.chem.vocab import MotifCheckReport, MotifVocabulary, check_motifs
+from moldojo.chem.vocab import UNKNOWN_CAUSES, MotifCheckReport, MotifVocabulary, check_motifs
 from moldojo.cli.common import (
     add_shared_flags,
     failure_lines,
@@ -116,8 +116,13 @@ def _report_line(report: MotifCheckReport) -> str:
     if report.fallback_used or report.unknown_motifs:
         line += (
             f", fallback for {report.fallback_used:,} ({report.pieces_split:,} pieces split, "
-            f"{report.unknown_motifs:,} motifs unknown in {report.molecules_with_unknown:,})"
+            f"{report.unknown_motifs:,} motifs unknown in {report.molecules_with_unknown:,}"
         )
+        if report.unknown_by_cause:
+            causes = ", ".join(f"{cause.replace('_', ' ')} {count:,}"
+                               for cause, count in report.unknown_by_cause.items())  # fmt: skip
+            line += f": {causes}"
+        line += ")"
     skipped = sum(report.skipped.values())
     if skipped:
         line += f", {skipped:,} skipped"
@@ -131,8 +136,11 @@ def _combine(reports: list[MotifCheckReport]) -> dict:
             "pieces_split", "unknown_motifs", "molecules_with_unknown")  # fmt: skip
     data: dict = {key: sum(getattr(r, key) for r in reports) for key in keys}
     skipped: Counter[str] = Counter()
+    causes: Counter[str] = Counter()
     for report in reports:
         skipped.update(report.skipped)
+        causes.update(report.unknown_by_cause)
+    data["unknown_by_cause"] = {c: causes[c] for c in UNKNOWN_CAUSES if causes[c]}
     data["skipped"] = dict(skipped)
     # Every failed round trip (they set the exit status), then the first skipped records.
     data["failures"] = [asdict(f) for r in reports for f in r.roundtrip_failures]
