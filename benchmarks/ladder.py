@@ -3,7 +3,8 @@
     python benchmarks/ladder.py train --data NAME|FILE --out DIR --epochs E
         [--rungs two-step,atom,...] [--cores 0,1] [--max-minutes M] [--seed 0] [--set K=V ...]
     python benchmarks/ladder.py eval --out DIR --test NAME:SPLIT|FILE [--reconstruct 1000]
-        [--samples 1000] [--bits-only] [--train NAME:SPLIT|FILE] [--json OUT] [--plot OUT.png]
+        [--samples 1000] [--bits-only] [--train NAME:SPLIT|FILE] [--rungs atom,...]
+        [--json OUT] [--plot OUT.png]
 
 The argument the hierarchical model rests on: a decoder that adds one atom at a time faces more
 bonding decisions as molecules grow; a tree of motifs (each new motif has one neighbour, its
@@ -44,6 +45,8 @@ with ``z`` drawn from the posterior (its loss without the KL term), and the KL i
 Decision bits count the options; coding bits say how well a trained decoder chooses among them,
 and they keep measuring when reconstruction is still zero everywhere (see ``decisions``).
 
+Several ``eval`` calls with ``--rungs`` may share one ``--json`` (two cores measure twice as
+fast): each keeps the rungs the file already holds, and the plot and tables show them all.
 ``--bits-only`` skips reconstruction (it still counts the molecules that do not encode) and
 ``--samples 0`` the prior samples, for runs whose greedy decoding would take too long; a run
 stopped before it wrote ``model.pt`` is measured from ``checkpoints/last.pt``.
@@ -299,7 +302,7 @@ def evaluate(args: argparse.Namespace) -> None:
     targets = [stereo_blind(s) for s in test]
     sizes = np.asarray([heavy_atoms(s) for s in test])
     train_set = training_set(args.train, isomeric=False, progress=False) if args.train else None
-    rungs = [r for r in RUNGS if (args.out / r / "model.pt").exists()
+    rungs = [r for r in args.rungs if (args.out / r / "model.pt").exists()
              or (args.out / r / "checkpoints" / "last.pt").exists()]  # stopped: its last state
     results: dict[str, dict] = {}
     for rung in rungs:
@@ -359,6 +362,14 @@ def evaluate(args: argparse.Namespace) -> None:
     report = {"test": args.test, "n": len(test), "samples": args.samples, "machine": machine,
               "date": time.strftime("%Y-%m-%d"), "rungs": results}  # fmt: skip
     if args.json:
+        if args.json.exists():  # other rungs measured by another call: kept, in ladder order
+            earlier = json.loads(args.json.read_text())
+            if (earlier["test"], earlier["n"], earlier["samples"]) != (args.test, len(test),
+                                                                         args.samples):
+                raise SystemExit(f"{args.json} holds another protocol's figures; move it first")
+            merged = {**earlier["rungs"], **results}
+            results = {r: merged[r] for r in RUNGS if r in merged}
+            report["rungs"] = results
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=1))
     print_tables(results)
@@ -445,6 +456,9 @@ def main() -> None:
     e = sub.add_parser("eval")
     e.add_argument("--out", type=Path, required=True)
     e.add_argument("--test", required=True)
+    e.add_argument("--rungs", type=lambda s: s.split(","), default=list(RUNGS),
+                   help="the rungs to measure (default: every trained one); with --json, the "
+                        "figures of rungs measured earlier into the same file are kept")
     e.add_argument("--reconstruct", type=int, default=1000,
                    help="test molecules reconstructed and measured for bits")
     e.add_argument("--bits-only", action="store_true",
